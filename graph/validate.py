@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
+import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
@@ -15,6 +20,7 @@ from rdflib.term import Node
 from graph.layout import SHAPES_DIR
 from graph.loading import parse_into
 from graph.namespaces import PREFIXES
+from graph.shacl_candidates import ShapeQuery, named_classes, shape_queries, subclass_query
 
 log = logging.getLogger(__name__)
 
@@ -88,34 +94,137 @@ def union_graph(ds: Dataset) -> Graph:
     return merged
 
 
-def validate(ds: Dataset | Graph, shapes: Graph | None = None) -> ValidationReport:
-    """Validate the union of all graphs of `ds` (ontology included, for class hierarchy) against the shapes."""
-    data = union_graph(ds) if isinstance(ds, Dataset) else ds
+def validate(
+    ds: Dataset | Graph, shapes: Graph | None = None, *, exhaustive: bool = False
+) -> ValidationReport:
+    """Validate the union of all graphs of `ds` (ontology included, for class hierarchy).
+
+    By default the data goes into an in-memory Oxigraph store, SPARQL narrows each shape to the
+    focus nodes that could fail it (graph.shacl_candidates), and pyshacl validates those. With
+    `exhaustive`, pyshacl validates every focus node over rdflib, as the SHACL spec reads; the
+    reports are the same, the exhaustive run is ~20x slower at 100,000 triples.
+    """
     shapes_graph = shapes if shapes is not None else load_shapes()
+    if exhaustive:
+        return _validate_exhaustively(ds, shapes_graph)
+    store = ox.Store()
+    if isinstance(ds, Dataset):
+        store.bulk_load(
+            ds.serialize(format="nquads", encoding="utf-8"), format=ox.RdfFormat.N_QUADS
+        )
+    else:
+        store.bulk_load(ds.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    return validate_store(store, shapes_graph)
+
+
+def load_store(paths: Iterable[Path]) -> ox.Store:
+    """An in-memory Oxigraph store holding every file (N-Quads, TriG, N-Triples or Turtle)."""
+    store = ox.Store()
+    for path in paths:
+        rdf_format = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+        if rdf_format is None:
+            raise ValueError(f"{path}: unknown RDF file extension")
+        store.bulk_load(path=path, format=rdf_format)
+    return store
+
+
+def validate_store(store: ox.Store, shapes: Graph | None = None) -> ValidationReport:
+    """Validate the union of the graphs of an Oxigraph store: narrowed by SPARQL, judged by pyshacl.
+
+    Where the narrowing cannot be expressed (a shape it cannot translate, a blank focus node),
+    the whole store is validated exhaustively instead: slower, never less strict.
+    """
+    shapes_graph = shapes if shapes is not None else load_shapes()
+    plans = find_candidates(store, shapes_graph)
+    if any(focus is None or any(isinstance(n, BNode) for n in focus) for _, focus in plans):
+        log.warning("validating exhaustively: the shapes or data are beyond the SPARQL narrowing")
+        dataset = Dataset()
+        dataset.parse(data=store.dump(format=ox.RdfFormat.N_QUADS), format="nquads")
+        return _validate_exhaustively(dataset, shapes_graph)
+    conforms = True
+    results: set[ValidationResult] = set()
+    for plan, focus in plans:
+        if not focus:
+            continue
+        shape_conforms, report, _ = shacl_validate(
+            cast(Any, store),  # pyshacl's Oxigraph backend; its annotations predate it
+            shacl_graph=shapes_graph,
+            inference="none",
+            abort_on_first=False,
+            allow_warnings=True,
+            advanced=True,
+            inplace=True,
+            use_shapes=[plan.shape, *plan.companions],
+            focus_nodes=cast(Any, focus),
+        )
+        conforms = conforms and bool(shape_conforms)
+        results.update(_results(report, shapes_graph))
+    log.info("validated %d quads: %s", len(store), "conforms" if conforms else "violations")
+    return ValidationReport(conforms=conforms, results=tuple(sorted(results)))
+
+
+def find_candidates(store: ox.Store, shapes: Graph) -> list[tuple[ShapeQuery, list[Node] | None]]:
+    """Each node shape with the focus nodes that may violate it (`None`: cannot tell)."""
+    subclasses: dict[Node, list[Node]] = defaultdict(list)
+    for row in _select(store, subclass_query(named_classes(shapes))):
+        subclasses[_rdflib(row["class"])].append(_rdflib(row["sub"]))
+    plans = shape_queries(shapes, subclasses)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        found = pool.map(
+            lambda q: None if q is None else _focus(store, q), (p.query for p in plans)
+        )
+        return list(zip(plans, found, strict=True))
+
+
+def _focus(store: ox.Store, query: str) -> list[Node]:
+    return [_rdflib(row["this"]) for row in _select(store, query)]
+
+
+def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
+    solutions = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions
+
+
+def _rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> Node:
+    """An Oxigraph term as pyshacl's Oxigraph backend names it (a blank node keeps its id)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        datatype = None if term.language else URIRef(term.datatype.value)
+        return Literal(term.value, lang=term.language, datatype=datatype)
+    raise ValueError(f"unexpected term {term!r}")
+
+
+def _validate_exhaustively(ds: Dataset | Graph, shapes: Graph) -> ValidationReport:
+    data = union_graph(ds) if isinstance(ds, Dataset) else ds
     conforms, results_graph, _ = shacl_validate(
         data,
-        shacl_graph=shapes_graph,
+        shacl_graph=shapes,
         inference="none",
         abort_on_first=False,
         allow_warnings=True,
         advanced=True,
+        inplace=True,
     )
-    results = tuple(sorted(_results(results_graph, data, shapes_graph)))
+    results = tuple(sorted(_results(results_graph, shapes)))
     log.info("validated %d triples: %s", len(data), "conforms" if conforms else "violations")
     return ValidationReport(conforms=bool(conforms), results=results)
 
 
-def _results(report: Graph, data: Graph, shapes: Graph) -> Iterable[ValidationResult]:
+def _results(report: Graph, shapes: Graph) -> Iterable[ValidationResult]:
     for node in report.subjects(RDF.type, SH.ValidationResult):
         severity = report.value(node, SH.resultSeverity)
         yield ValidationResult(
             severity=_local(severity) if severity is not None else "Violation",
-            focus=_show(report.value(node, SH.focusNode), data),
-            path=_show(report.value(node, SH.resultPath), shapes),
+            focus=_show(report.value(node, SH.focusNode)),
+            path=_show(report.value(node, SH.resultPath)),
             shape=_show_shape(report.value(node, SH.sourceShape), shapes),
-            constraint=_show(report.value(node, SH.sourceConstraintComponent), shapes),
+            constraint=_show(report.value(node, SH.sourceConstraintComponent)),
             message="; ".join(sorted(str(m) for m in report.objects(node, SH.resultMessage))),
-            value=_show(report.value(node, SH.value), data),
+            value=_show(report.value(node, SH.value)),
         )
 
 
@@ -125,8 +234,8 @@ def _show_shape(node: Node | None, shapes: Graph) -> str:
         parent = shapes.value(None, SH.property, node)
         path = shapes.value(node, SH.path)
         if parent is not None and path is not None:
-            return f"{_show(parent, shapes)}[{_show(path, shapes)}]"
-    return _show(node, shapes)
+            return f"{_show(parent)}[{_show(path)}]"
+    return _show(node)
 
 
 def _local(node: Node) -> str:
@@ -134,7 +243,7 @@ def _local(node: Node) -> str:
     return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def _show(node: Node | None, context: Graph) -> str:
+def _show(node: Node | None) -> str:
     if node is None:
         return ""
     if isinstance(node, URIRef):
