@@ -14,7 +14,7 @@ from typing import Any, cast
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from graph.layout import SHAPES_DIR
@@ -254,6 +254,8 @@ def _show(node: Node | None) -> str:
             return "sh:" + str(node)[len(str(SH)) :]
         return f"<{node}>"
     if isinstance(node, Literal):
+        if node.datatype == XSD.string:  # RDF 1.1: the same term as the plain literal
+            return Literal(str(node)).n3()
         return node.n3()
     if isinstance(node, BNode):
         return "[blank node]"
