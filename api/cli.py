@@ -120,6 +120,14 @@ def validate(
         bool,
         typer.Option("--with-sources", help="Validate FILES together with the project's sources."),
     ] = False,
+    exhaustive: Annotated[
+        bool,
+        typer.Option(
+            "--exhaustive",
+            help="Have pyshacl check every focus node, instead of only those that SPARQL finds "
+            "could fail (same report, much slower on large data).",
+        ),
+    ] = False,
 ) -> None:
     """Validate data against the SHACL shapes and print a readable report.
 
@@ -135,7 +143,7 @@ def validate(
                 parse_into(ds, path)
     except RDFParseError as exc:
         raise _fail(str(exc)) from None
-    report = validate_dataset(ds)
+    report = validate_dataset(ds, exhaustive=exhaustive)
     typer.echo(report.text(), nl=False)
     raise typer.Exit(EXIT_OK if report.conforms else EXIT_INVALID)
 

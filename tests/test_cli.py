@@ -35,6 +35,14 @@ def test_validate_broken_file_exits_1_with_a_readable_report() -> None:
     assert "focus node: res:bad" in result.output
 
 
+def test_validate_exhaustive_gives_the_same_report() -> None:
+    args = ["validate", "--with-sources", str(BROKEN / "missing-evidence.trig")]
+    narrowed = runner.invoke(app, args)
+    exhaustive = runner.invoke(app, [*args, "--exhaustive"])
+    assert narrowed.exit_code == exhaustive.exit_code == 1
+    assert narrowed.output == exhaustive.output
+
+
 def test_validate_unparsable_file_exits_2_naming_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.ttl"
     bad.write_text("@prefix ex: <http://e/> .\n\nex:a ex:b .\n")
