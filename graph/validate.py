@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
+from pyshacl.graph_abstraction import OxigraphDataGraph
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
@@ -143,11 +144,12 @@ def validate_store(store: ox.Store, shapes: Graph | None = None) -> ValidationRe
         return _validate_exhaustively(dataset, shapes_graph)
     conforms = True
     results: set[ValidationResult] = set()
+    data = _OxigraphData(store)
     for plan, focus in plans:
         if not focus:
             continue
         shape_conforms, report, _ = shacl_validate(
-            cast(Any, store),  # pyshacl's Oxigraph backend; its annotations predate it
+            data,
             shacl_graph=shapes_graph,
             inference="none",
             abort_on_first=False,
@@ -161,6 +163,15 @@ def validate_store(store: ox.Store, shapes: Graph | None = None) -> ValidationRe
         results.update(_results(report, shapes_graph))
     log.info("validated %d quads: %s", len(store), "conforms" if conforms else "violations")
     return ValidationReport(conforms=conforms, results=tuple(sorted(results)))
+
+
+class _OxigraphData(OxigraphDataGraph):
+    """pyshacl's view of an Oxigraph store, less one cost: for every result it reports, pyshacl
+    tests the data graph for truth (`datagraph or shapes`), which an Oxigraph data graph answers
+    by counting all of its triples (about 3 s per result at a million triples)."""
+
+    def __bool__(self) -> bool:
+        return True
 
 
 def find_candidates(store: ox.Store, shapes: Graph) -> list[tuple[ShapeQuery, list[Node] | None]]:
