@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import rdflib.plugins.sparql
 from pyparsing import ParseException
 from rdflib import Dataset, Graph, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.evaluate import evalPart
 from rdflib.plugins.sparql.parser import parseQuery
@@ -138,7 +139,7 @@ class MemoryStore(Store):
         return len(set(self._ds.triples((None, None, None))))
 
     def named_graphs(self) -> list[str]:
-        default = self._ds.default_context.identifier
+        default = DATASET_DEFAULT_GRAPH_ID
         return sorted(
             str(g.identifier) for g in self._ds.graphs() if g.identifier != default and len(g)
         )
