@@ -6,25 +6,29 @@ import io
 import shutil
 from pathlib import Path
 
-from rdflib import Dataset, Literal, URIRef
+import pytest
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
 from rdflib.query import Result
 
-from graph.stores.oxigraph import LOADED_MARKER, OxigraphStore
+from graph.stores.base import StoreError
+from graph.stores.oxigraph import LOADED_MARKER, OxigraphStore, inspect_dump
 
 LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
 
 
 def _count(store: OxigraphStore) -> int:
     body = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").serialize("json")
-    return int(next(iter(Result.parse(io.BytesIO(body), format="json")))[0])  # type: ignore[index]
+    row = next(iter(Result.parse(io.BytesIO(body), format="json")))
+    return int(row[0])  # type: ignore[index,arg-type]
 
 
 def test_restart_reuses_the_directory_without_reloading(built_dir: Path, tmp_path: Path) -> None:
-    with OxigraphStore(tmp_path / "db") as first:
+    with (first := OxigraphStore(tmp_path / "db")):
         first.load_dataset(built_dir)
         assert not first.reused
         triples = first.triple_count()
-    with OxigraphStore(tmp_path / "db") as second:
+    with (second := OxigraphStore(tmp_path / "db")):
         second.load_dataset(built_dir)
         assert second.reused
         assert second.triple_count() == triples == _count(second)
@@ -33,7 +37,7 @@ def test_restart_reuses_the_directory_without_reloading(built_dir: Path, tmp_pat
 def test_changed_dataset_is_detected_and_reloaded(built_dir: Path, tmp_path: Path) -> None:
     changed = tmp_path / "changed"
     shutil.copytree(built_dir, changed)
-    with OxigraphStore(tmp_path / "db") as store:
+    with (store := OxigraphStore(tmp_path / "db")):
         store.load_dataset(built_dir)
         before = store.triple_count()
     extra = "<https://w3id.org/diplokg/resource/x> <http://www.w3.org/2000/01/rdf-schema#label> "
@@ -41,14 +45,14 @@ def test_changed_dataset_is_detected_and_reloaded(built_dir: Path, tmp_path: Pat
     with (changed / "diplokg.nq").open("a", encoding="utf-8") as dump:
         dump.write(extra)
     (changed / "manifest.json").unlink()  # no recorded digest: the dump itself is hashed
-    with OxigraphStore(tmp_path / "db") as store:
+    with (store := OxigraphStore(tmp_path / "db")):
         store.load_dataset(changed)
         assert not store.reused
         assert store.triple_count() == before + 1 == _count(store)
 
 
 def test_two_handles_can_serve_the_same_directory(built_dir: Path, tmp_path: Path) -> None:
-    with OxigraphStore(tmp_path / "db") as one, OxigraphStore(tmp_path / "db") as two:
+    with (one := OxigraphStore(tmp_path / "db")), (two := OxigraphStore(tmp_path / "db")):
         one.load_dataset(built_dir)
         two.load_dataset(built_dir)
         assert _count(one) == _count(two) > 0
@@ -60,7 +64,7 @@ def test_an_rdflib_dataset_loads_into_memory_without_a_directory() -> None:
     ds.graph(URIRef("https://w3id.org/diplokg/graph/g")).add(
         (URIRef("https://w3id.org/diplokg/resource/a"), LABEL, Literal("a"))
     )
-    with OxigraphStore() as store:
+    with (store := OxigraphStore()):
         store.load_dataset(ds)
         assert store.named_graphs() == ["https://w3id.org/diplokg/graph/g"]
         assert store.triple_count() == 1
@@ -68,7 +72,7 @@ def test_an_rdflib_dataset_loads_into_memory_without_a_directory() -> None:
 
 def test_select_and_ask_serialize_to_every_results_format(built_dir: Path, tmp_path: Path) -> None:
     query = "SELECT ?s ?label WHERE { ?s a dk:State ; rdfs:label ?label }"
-    with OxigraphStore(tmp_path / "db") as store:
+    with (store := OxigraphStore(tmp_path / "db")):
         store.load_dataset(built_dir)
         result = store.query(query)
         expected = {
@@ -82,3 +86,41 @@ def test_select_and_ask_serialize_to_every_results_format(built_dir: Path, tmp_p
         ask = store.query("ASK { res:russia a dk:State }")
         for fmt in ("json", "xml"):
             assert Result.parse(io.BytesIO(ask.serialize(fmt)), format=fmt).askAnswer is True
+
+
+def _graph(store: OxigraphStore, name: str) -> Graph:
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+    return Graph().parse(data=store.query(query).serialize("ntriples"), format="nt")
+
+
+def test_a_build_dump_is_trusted_only_while_its_manifest_records_its_bytes(
+    built_dir: Path, tmp_path: Path
+) -> None:
+    assert inspect_dump(built_dir).trusted
+    assert not inspect_dump(built_dir / "diplokg.nq").trusted  # a dump file given directly
+    edited = tmp_path / "edited"
+    shutil.copytree(built_dir, edited)
+    with (edited / "diplokg.nq").open("a", encoding="utf-8") as dump:
+        dump.write("<https://w3id.org/diplokg/resource/x> <http://example.org/p> <x> .\n")
+    assert not inspect_dump(edited).trusted
+
+
+def test_lenient_load_of_a_build_equals_the_strict_load_of_its_dump(built_dir: Path) -> None:
+    with (lenient := OxigraphStore()), (strict := OxigraphStore()):
+        lenient.load_dataset(built_dir)
+        strict.load_dataset(built_dir / "diplokg.nq")
+        assert (lenient.lenient, strict.lenient) == (True, False)
+        assert "count" not in lenient.load_seconds  # the manifest's count
+        assert lenient.triple_count() == strict.triple_count() == _count(strict)
+        assert lenient.named_graphs() == strict.named_graphs()
+        for name in strict.named_graphs():
+            assert isomorphic(_graph(lenient, name), _graph(strict, name)), name
+
+
+@pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "dir"])
+def test_a_dump_that_is_not_valid_n_quads_is_a_store_error(tmp_path: Path, on_disk: bool) -> None:
+    dump = tmp_path / "diplokg.nq"
+    dump.write_text("<https://w3id.org/diplokg/resource/x> <p> <o> .\n", encoding="utf-8")
+    store = OxigraphStore(tmp_path / "db" if on_disk else None)
+    with store, pytest.raises(StoreError, match="cannot load"):
+        store.load_dataset(dump)
