@@ -95,14 +95,71 @@ def timeline(client: TestClient, **params: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def test_timeline_has_every_event_of_the_timeline_query_with_local_links(
+def links_in(html: str, element_id: str) -> list[tuple[str, str]]:
+    """The links (href, text) inside the element with `element_id` (a nav, a p)."""
+    start = html.index(f'id="{element_id}"')
+    tag = html[html.rindex("<", 0, start) + 1 : start].split()[0]
+    return Page(html[start : html.index(f"</{tag}>", start)]).links
+
+
+def test_timeline_opens_on_the_latest_year_with_every_event_of_the_timeline_query(
     client: TestClient,
 ) -> None:
     expected = next(e for e in load_examples() if e.name == "17-timeline").expected
+    assert {d[:4] for d, *_ in expected} == {"2025"}
     rows = timeline(client)
     assert [(d, w, "/resource/" + e.removeprefix("res:")) for d, e, _, w, _ in expected] == rows
     assert ("2025-07-03", "start", "/resource/recognition-russia-islamic-emirate") in rows
     assert ("2025-04-17", "end", "/resource/designation-russia-taliban") in rows
+
+
+def test_timeline_pages_by_year_with_links_to_every_year_and_the_next_ones(
+    client: TestClient,
+) -> None:
+    html = client.get("/timeline").text
+    assert "9 dated events in 2025." in Page(html).text
+    years = links_in(html, "timeline-years")
+    assert years == [(f"/timeline?year={y}", y) for y in ("2003", "2024", "2025")]
+    assert '<a href="/timeline?year=2025" aria-current="page">' in html
+    assert links_in(html, "pager-top") == [("/timeline?year=2024", "← Earlier: 2024")]
+    assert links_in(html, "pager-bottom") == links_in(html, "pager-top")
+    decree = "/resource/decree-putin-2024-terrorist-reclassification"
+    assert timeline(client, year="2024") == [("2024", "date", decree)]
+    earliest = client.get("/timeline", params={"year": "2003"}).text
+    assert links_in(earliest, "pager-top") == [("/timeline?year=2024", "Later: 2024 →")]
+    assert timeline(client, year="2003") == [
+        ("2003", "start", "/resource/designation-russia-taliban")
+    ]
+
+
+def test_timeline_year_without_events_is_empty_with_links_to_the_nearest_years(
+    client: TestClient,
+) -> None:
+    html = client.get("/timeline", params={"year": "2010"}).text
+    assert "0 dated events in 2010." in Page(html).text
+    assert [text for _, text in links_in(html, "pager-top")] == [
+        "← Earlier: 2003",
+        "Later: 2024 →",
+    ]
+
+
+def test_timeline_pages_keep_the_filters(client: TestClient) -> None:
+    html = client.get("/timeline", params={"organization": "taliban"}).text
+    designation = "/resource/designation-russia-taliban"
+    assert [text for _, text in links_in(html, "timeline-years")] == ["2003", "2025"]
+    earlier = "/timeline?organization=taliban&year=2003"
+    assert links_in(html, "pager-top") == [(earlier, "← Earlier: 2003")]
+    assert timeline(client, organization="taliban") == [("2025-04-17", "end", designation)]
+    assert timeline(client, organization="taliban", year="2003") == [("2003", "start", designation)]
+
+
+def test_timeline_ignores_a_year_that_is_not_a_year(client: TestClient) -> None:
+    response = client.get("/timeline", params={"year": '2025") } #'})
+    assert response.status_code == 200
+    assert "Unknown filter value ignored: year" in Page(response.text).text
+    assert timeline(client, year="20x5") == timeline(client)
+    with pytest.raises(ValueError):
+        ui.timeline_query([], '2025") } #')
 
 
 def test_timeline_filters_by_state_and_organization(client: TestClient) -> None:
