@@ -80,7 +80,15 @@ def run_child(mode: str, world: Path, timeout: float) -> dict[str, Any]:
 
 
 def table(rows: list[tuple[int, dict[str, Any]]]) -> str:
-    head = ["world (triples)", "mode", "load (s)", "validate (s)", "total (s)", "peak MB", "results"]
+    head = [
+        "world (triples)",
+        "mode",
+        "load (s)",
+        "validate (s)",
+        "total (s)",
+        "peak MB",
+        "results",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for quads, r in rows:
         if "error" in r:
