@@ -110,11 +110,9 @@ def validate(
         return _validate_exhaustively(ds, shapes_graph)
     store = ox.Store()
     if isinstance(ds, Dataset):
-        store.bulk_load(
-            ds.serialize(format="nquads", encoding="utf-8"), format=ox.RdfFormat.N_QUADS
-        )
+        store.load(ds.serialize(format="nquads", encoding="utf-8"), format=ox.RdfFormat.N_QUADS)
     else:
-        store.bulk_load(ds.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        store.load(ds.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     return validate_store(store, shapes_graph)
 
 
@@ -125,7 +123,7 @@ def load_store(paths: Iterable[Path]) -> ox.Store:
         rdf_format = ox.RdfFormat.from_extension(path.suffix.lstrip("."))
         if rdf_format is None:
             raise ValueError(f"{path}: unknown RDF file extension")
-        store.bulk_load(path=path, format=rdf_format)
+        store.load(path=path, format=rdf_format)
     return store
 
 
