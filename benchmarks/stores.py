@@ -3,11 +3,15 @@
 For each size, a synthetic world (benchmarks/generate.py) is written once, then every backend
 is measured in a fresh child process (so peak memory is its own): the raw engines (rdflib
 Dataset, pyoxigraph Store), DiploKG's stores (memory, oxigraph, remote on a private Virtuoso)
-and the HTTP endpoint over an in-memory oxigraph store. Load time is until the store answers,
-imports excluded; what it covers per backend is printed under each table (LOAD_INCLUDES), with
-the oxigraph steps. Both oxigraph rows on disk compact after loading (optimize), so their
-queries run on the same layout. Five queries modelled on the competency questions; the median
-of five timed runs after one warm-up run.
+and two HTTP servers, each in its own process on 127.0.0.1 under the same uvicorn: DiploKG's
+endpoint over `oxigraph:DIR` with its result cache off (`http-oxigraph`), and the floor of
+"pyoxigraph over HTTP", a bare ASGI app over a pyoxigraph DIR store (`http-raw-oxigraph`). Both
+are asked by the same client, one keep-alive connection. Load time is until the store answers,
+imports excluded except for the HTTP rows; what it covers per backend is printed under each
+table (LOAD_INCLUDES), with its steps. Every oxigraph row on disk compacts after loading
+(optimize), so their queries run on the same layout. Five queries modelled on the competency
+questions; the median of five timed runs after one warm-up run. After the table, the endpoint's
+medians are set against raw pyoxigraph in-process and over HTTP (COMPARED).
 
     python -m benchmarks.stores --sizes 100000 1000000 --work /tmp/diplokg-bench
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -24,7 +29,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -34,7 +38,19 @@ from typing import Any
 
 from benchmarks.generate import write
 
-BACKENDS = ["raw-rdflib", "raw-oxigraph", "memory", "oxigraph", "http-oxigraph", "remote"]
+BACKENDS = [
+    "raw-rdflib",
+    "raw-oxigraph",
+    "memory",
+    "oxigraph",
+    "http-raw-oxigraph",
+    "http-oxigraph",
+    "remote",
+]
+#: Rows served over HTTP by a server process of their own (see serve()).
+HTTP_BACKENDS = ("http-oxigraph", "http-raw-oxigraph")
+#: The rows the endpoint's medians are compared with: (endpoint, raw in-process, raw over HTTP).
+COMPARED = ("http-oxigraph", "raw-oxigraph", "http-raw-oxigraph")
 #: What each backend's load time covers (imports excluded), printed under every table.
 LOAD_INCLUDES: dict[str, str] = {
     "raw-rdflib": "rdflib Dataset.parse of the N-Quads",
@@ -43,8 +59,11 @@ LOAD_INCLUDES: dict[str, str] = {
     "oxigraph": "open_store(DIR) and its triple count: dump digest, bulk_load (lenient only for "
     "a dump its build manifest vouches for; a generated world has none), flush, optimize, "
     "distinct-triple count (unless the manifest has it), read-only reopen",
-    "http-oxigraph": "endpoint start-up until /healthz answers: imports, app, one worker "
-    "process loading an in-memory oxigraph store (no DIR)",
+    "http-raw-oxigraph": "server process until /healthz answers: interpreter and imports, "
+    "pyoxigraph Store(DIR).bulk_load (strict parsing) + flush + optimize, uvicorn start",
+    "http-oxigraph": "endpoint process until /healthz answers: interpreter and imports, app, one "
+    "query worker opening oxigraph:DIR (as the oxigraph row: digest, bulk_load, flush, optimize, "
+    "count, read-only open), uvicorn start; result cache off (result_cache_entries=0)",
     "remote": "open_store: SPARQL updates into a running Virtuoso (its start-up excluded)",
 }
 RUNS = 5
@@ -216,18 +235,14 @@ def measure(
 
         if server is not None:
             extra["server"] = server
-    elif backend == "http-oxigraph":
-        url = _start_endpoint(data_dir)
+    elif backend in HTTP_BACKENDS:
+        http_server = HttpServer.start(backend, data_dir, scratch)
         load = time.perf_counter() - t0
-
-        def run(text: str) -> int:
-            query = urllib.parse.urlencode({"query": text})
-            request = urllib.request.Request(
-                f"{url}?{query}", headers={"Accept": "application/sparql-results+json"}
-            )
-            with urllib.request.urlopen(request, timeout=600) as response:
-                return len(json.loads(response.read())["results"]["bindings"])
-
+        extra["load_parts"] = http_server.load_parts(load)
+        extra["server"] = http_server
+        if backend == "http-oxigraph":
+            extra["result_cache"] = "off"
+        run = Client(http_server.port).rows
     else:
         raise SystemExit(f"unknown backend {backend}")
     result: dict[str, Any] = {"backend": backend, "load_s": load}
@@ -236,13 +251,11 @@ def measure(
     try:
         _time_queries(run, queries, result, partial)
         result["peak_mb"] = _peak_mb()
-        if server is not None:
-            result["server_peak_mb"] = _vm_hwm_mb(server.process.pid)
+        if server is not None:  # an HTTP server's store may live in its worker process
+            result["server_peak_mb"] = sum(map(_vm_hwm_mb, _tree(server.process.pid)))
     finally:
         if server is not None:
             server.stop()
-    if backend == "http-oxigraph":  # the store lives in the endpoint's worker process
-        result["server_peak_mb"] = max(_vm_hwm_mb(pid) for pid in _children(os.getpid()))
     result.update(extra)
     return result
 
@@ -254,50 +267,194 @@ def _vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
-def _children(parent: int) -> list[int]:
-    found = []
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (an endpoint's query workers)."""
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                found.append(int(stat.parent.name))
-    return found or [parent]
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
 
 
-def _start_endpoint(data_dir: Path) -> str:
-    """The DiploKG endpoint over the oxigraph store, on a free port of 127.0.0.1."""
+# --- the HTTP rows: a server process, one client --------------------------------------------
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to 127.0.0.1, reused across runs: the same client code
+    for every HTTP row, so their difference is the server's."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self._targets: dict[str, str] = {}
+
+    def rows(self, text: str) -> int:
+        """GET /sparql?query=text as SPARQL JSON; the number of rows."""
+        target = self._targets.get(text)
+        if target is None:
+            target = self._targets[text] = "/sparql?" + urllib.parse.urlencode({"query": text})
+        self.connection.request("GET", target, headers={"Accept": JSON_RESULTS})
+        response = self.connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"HTTP {response.status}: {body[:300]!r}")
+        return len(json.loads(body)["results"]["bindings"])
+
+
+JSON_RESULTS = "application/sparql-results+json"
+
+
+class HttpServer:
+    """A `python -m benchmarks.stores --serve BACKEND` process, up once /healthz answers 200."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, timings: Path) -> None:
+        self.process = process
+        self.port = port
+        self.timings = timings
+
+    @classmethod
+    def start(cls, backend: str, data_dir: Path, scratch: Path) -> HttpServer:
+        port = _free_port()
+        timings = scratch / "server-timings.json"
+        command = [sys.executable, "-m", "benchmarks.stores", "--serve", backend, "--port"]
+        command += [str(port), "--data", str(data_dir), "--scratch", str(scratch)]
+        # Its output goes to stderr: the last line of stdout is this child's result.
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sys.stderr)
+        (scratch / "server.pid").write_text(str(process.pid))  # stopped by run_child if need be
+        server = cls(process, port, timings)
+        deadline = time.monotonic() + 1800
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    if r.status == 200:
+                        return server
+            except OSError:
+                pass
+            time.sleep(0.05)
+        server.stop()
+        raise SystemExit(f"the {backend} server did not come up")
+
+    def load_parts(self, total: float) -> dict[str, float]:
+        """The server's own timings of its start-up, and the rest of `total` (until /healthz)."""
+        parts: dict[str, float] = json.loads(self.timings.read_text())
+        parts["interpreter, uvicorn start, /healthz"] = total - sum(parts.values())
+        return parts
+
+    def stop(self) -> None:
+        """SIGTERM (the endpoint stops its query workers), SIGKILL if it does not exit."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _free_port() -> int:
     import socket
-
-    import uvicorn
-
-    from api.app import create_app
-    from api.settings import Settings
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return int(sock.getsockname()[1])
+
+
+def serve(backend: str, data_dir: Path, scratch: Path, port: int) -> None:
+    """Load, then serve `backend` on 127.0.0.1:`port` with uvicorn until SIGTERM (a server process).
+
+    Both servers run the stack `diplokg serve` runs (uvloop and httptools when installed, no
+    access log). Start-up timings go to scratch/server-timings.json before the port opens.
+    """
+    t0 = time.perf_counter()
+    import uvicorn
+
+    from api.app import fast_io
+
+    timings: dict[str, float] = {}
+    timings_file = scratch / "server-timings.json"
+    if backend == "http-oxigraph":
+        app: Any = _endpoint_app(data_dir, scratch / "oxigraph", timings, timings_file, t0)
+    else:
+        import pyoxigraph as ox
+
+        timings["imports"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        store = ox.Store(str(scratch / "raw-oxigraph"))
+        store.bulk_load(path=str(data_dir / "diplokg.nq"), format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        timings["bulk_load"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        store.optimize()
+        timings["optimize"] = time.perf_counter() - t1
+        timings_file.write_text(json.dumps(timings))
+        app = raw_app(store)
+    loop, http = fast_io()
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on" if backend == "http-oxigraph" else "off",  # the endpoint starts workers
+        loop=loop,
+        http=http,
+    )
+
+
+def _endpoint_app(
+    data_dir: Path, store_dir: Path, timings: dict[str, float], timings_file: Path, t0: float
+) -> Any:
+    """DiploKG's app over oxigraph:`store_dir`, one query worker, the result cache OFF (a hit
+    would time the cache, not the engine); its worker start is timed into `timings_file`."""
+    from api.app import create_app
+    from api.execution import StoreInfo, WorkerConfig, WorkerPool
+    from api.settings import Settings
+
+    timings["imports"] = time.perf_counter() - t0
     settings = Settings(
         dataset=data_dir,
-        store="oxigraph",
+        store=f"oxigraph:{store_dir}",
         workers=1,
         query_timeout=600.0,
         max_rows=100_000,
         result_cache_entries=0,
+        log_level="warning",
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 1800
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return f"{base}/sparql"
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("the endpoint did not come up")
+    settings.check()
+
+    class TimedPool(WorkerPool):
+        async def start(self) -> StoreInfo:
+            t1 = time.perf_counter()
+            info = await super().start()
+            timings["query worker: spawn, imports, store load"] = time.perf_counter() - t1
+            timings_file.write_text(json.dumps(timings))
+            return info
+
+    config = WorkerConfig(settings.store, settings.dataset, settings.allowed_services)
+    return create_app(settings, TimedPool(config, settings.workers))
+
+
+def raw_app(store: Any) -> Any:
+    """A bare ASGI app over a pyoxigraph store: GET ?query= -> store.query -> pyoxigraph's own
+    SPARQL JSON -> 200. No protocol checks, limits, negotiation or worker: the floor."""
+    import pyoxigraph as ox
+
+    headers = [(b"content-type", JSON_RESULTS.encode())]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        params = urllib.parse.parse_qs(scope["query_string"].decode("latin-1"))
+        body = b"ok"
+        if "query" in params:
+            answer = store.query(params["query"][0], use_default_graph_as_union=True)
+            body = answer.serialize(format=ox.QueryResultsFormat.JSON)
+        length = (b"content-length", str(len(body)).encode())
+        await send({"type": "http.response.start", "status": 200, "headers": [*headers, length]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
 
 
 # --- the driver ---------------------------------------------------------------------------
@@ -381,6 +538,54 @@ def table(size: int, quads: int, results: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def compare(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per query: the endpoint's median against raw pyoxigraph in-process and over HTTP.
+
+    Empty unless the three COMPARED rows were measured. Rows that disagree are flagged.
+    """
+    by_name = {r["backend"]: r.get("queries", {}) for r in results if "error" not in r}
+    if not all(name in by_name for name in COMPARED):
+        return {}
+    endpoint, raw, raw_http = (by_name[name] for name in COMPARED)
+    out: dict[str, dict[str, Any]] = {}
+    for name in QUERIES:
+        if not all(name in q for q in (endpoint, raw, raw_http)):
+            continue
+        e, r, h = (q[name]["median_ms"] for q in (endpoint, raw, raw_http))
+        rows = {endpoint[name]["rows"], raw[name]["rows"], raw_http[name]["rows"]}
+        out[name] = {
+            "endpoint_ms": e,
+            "raw_ms": r,
+            "raw_http_ms": h,
+            "endpoint_over_raw": e / r,
+            "endpoint_over_raw_http": e / h,
+            "same_rows": len(rows) == 1,
+        }
+    return out
+
+
+def comparison_table(compared: dict[str, dict[str, Any]]) -> str:
+    """The endpoint against raw pyoxigraph, as Markdown (issue 4's target: within 1.25x)."""
+    if not compared:
+        return ""
+    lines = [
+        "Endpoint (http-oxigraph: DiploKG over oxigraph:DIR, result cache off) against raw "
+        "pyoxigraph in-process (raw-oxigraph) and behind a bare ASGI app (http-raw-oxigraph), "
+        "medians in ms:",
+        "",
+        "| query | endpoint | raw | raw over HTTP | endpoint / raw | endpoint / raw over HTTP |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, c in compared.items():
+        flag = "" if c["same_rows"] else " (rows differ!)"
+        lines.append(
+            f"| {name}{flag} | {c['endpoint_ms']:,.2f} | {c['raw_ms']:,.2f} | "
+            f"{c['raw_http_ms']:,.2f} | {c['endpoint_over_raw']:.2f}x | "
+            f"{c['endpoint_over_raw_http']:.2f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -392,7 +597,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--partial", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=HTTP_BACKENDS, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve, args.data, args.scratch, args.port)
+        return 0
     if args.child:
         result = measure(args.child, args.data, args.scratch, args.partial)
         print(json.dumps(result))
@@ -404,8 +614,14 @@ def main(argv: list[str] | None = None) -> int:
             result = run_child(backend, data_dir, args.work / "scratch", args.timeout)
             results.append(result)
             print(json.dumps({"size": size, **result}), file=sys.stderr, flush=True)
+        compared = compare(results)
+        for r in results:  # the comparison travels with the endpoint's row
+            if r["backend"] == COMPARED[0] and compared:
+                r["compared"] = compared
         (args.work / f"results-{size}.json").write_text(json.dumps(results, indent=2))
         print(table(size, quads, results), flush=True)
+        if compared:
+            print(comparison_table(compared), flush=True)
     return 0
 
 
