@@ -39,8 +39,8 @@ class Endpoint:
         self.settings = settings
         self.pool = pool
         self.cache = ResultCache(settings.result_cache_entries, settings.result_cache_max_bytes)
-        #: Cache hits of GET may be answered by api.fastpath (never when the cache is off).
-        self.fast_path = settings.result_cache_entries > 0
+        #: GET queries may be answered by api.fastpath, exactly as this route would answer them.
+        self.fast_path = True
         self.cors_wildcard = "*" in settings.cors_origins
         self._descriptions: dict[tuple[str, str], bytes] = {}
 

@@ -1,4 +1,4 @@
-"""The lean path for cache hits (api.fastpath): the same status, headers and body as the full route."""
+"""The lean path for GET queries (api.fastpath): the same status, headers and body as the full route."""
 
 from __future__ import annotations
 
@@ -10,7 +10,18 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api import fastpath
+from api.execution import Job, Reply
 from api.routers import sparql
+from graph.errors import DiploKGError, QuerySyntaxError
+from graph.formats import QueryForm
+from graph.stores.base import (
+    ForbiddenService,
+    QueryRefused,
+    QueryTimeout,
+    StoreError,
+    UnsupportedFormat,
+)
 from tests.api.conftest import RUSSIA, first_column, parse_results
 
 STATES = "SELECT ?s WHERE { ?s a dk:State } ORDER BY ?s"
@@ -39,7 +50,8 @@ def slow_path(client: TestClient) -> Iterator[Callable[..., httpx.Response]]:
     def get(*args: Any, **kwargs: Any) -> httpx.Response:
         endpoint.fast_path = False
         try:
-            return client.get(*args, **kwargs)
+            response: httpx.Response = client.get(*args, **kwargs)
+            return response
         finally:
             endpoint.fast_path = True
 
@@ -154,14 +166,122 @@ def test_the_fast_path_keeps_the_truncation_headers(
     assert not_modified.headers["x-sparql-truncated"] == "true"
 
 
-def test_without_the_cache_every_query_reaches_the_route(
+@pytest.fixture()
+def pool_calls(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[Job]:
+    """The jobs the session client's worker pool is asked to evaluate."""
+    pool = client.app.state.endpoint.pool  # type: ignore[attr-defined]
+    calls: list[Job] = []
+    original: Callable[..., Any] = pool.run
+
+    async def spy(job: Job, timeout: float) -> Reply:
+        calls.append(job)
+        reply: Reply = await original(job, timeout)
+        return reply
+
+    monkeypatch.setattr(pool, "run", spy)
+    return calls
+
+
+def test_without_the_cache_every_query_is_evaluated_and_answered_as_the_route_answers(
     make_client: Callable[..., TestClient], route_calls: list[str]
 ) -> None:
     uncached = make_client(result_cache_entries=0)
+    endpoint = uncached.app.state.endpoint  # type: ignore[attr-defined]
     params = {"query": STATES}
-    for _ in range(3):
-        assert uncached.get("/sparql", params=params).status_code == 200
-    assert route_calls == [STATES] * 3
+    fast = [uncached.get("/sparql", params=params) for _ in range(2)]
+    assert route_calls == []
+    assert len(endpoint.cache) == 0
+    endpoint.fast_path = False
+    slow = uncached.get("/sparql", params=params)
+    assert route_calls == [STATES]
+    same_answer(fast[0], slow)
+    same_answer(fast[1], slow)
+    assert first_column(fast[0].content)
+
+
+def test_a_miss_is_evaluated_by_a_worker_with_the_routes_job_and_time_limit(
+    client: TestClient, pool_calls: list[Job], route_calls: list[str]
+) -> None:
+    query = LOOKUP + " LIMIT 3"  # not cached by an earlier test
+    params = {"query": query, "named-graph-uri": "https://w3id.org/diplokg/graph/entities"}
+    answer = client.get("/sparql", params=params, headers={"accept": "text/csv"})
+    assert answer.status_code == 200
+    assert route_calls == []
+    settings = client.app.state.endpoint.settings  # type: ignore[attr-defined]
+    named = ("https://w3id.org/diplokg/graph/entities",)
+    assert pool_calls == [Job(query, (), named, "csv", settings.max_rows)]
+    client.get("/sparql", params=params, headers={"accept": "text/csv"})
+    assert len(pool_calls) == 1  # then a hit
+
+
+POOL_ERRORS: list[DiploKGError] = [
+    QueryTimeout(20.0),
+    StoreError("the engine fell over"),
+    QuerySyntaxError("the engine disagrees", 1, 7),
+    UnsupportedFormat(QueryForm.SELECT, "csv"),
+    QueryRefused("not here"),
+    ForbiddenService("https://example.org/sparql", ["https://query.wikidata.org/sparql"]),
+]
+
+
+@pytest.mark.parametrize("error", POOL_ERRORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("headers", [{}, {"origin": "https://example.org"}], ids=["", "origin"])
+def test_an_error_of_the_pool_on_a_miss_is_the_routes_problem_response(
+    make_client: Callable[..., TestClient],
+    route_calls: list[str],
+    error: DiploKGError,
+    headers: dict[str, str],
+) -> None:
+    uncached = make_client(result_cache_entries=0)
+    endpoint = uncached.app.state.endpoint  # type: ignore[attr-defined]
+
+    async def failing(job: Job, timeout: float) -> Reply:
+        raise error
+
+    endpoint.pool.run = failing
+    fast = uncached.get("/sparql", params={"query": STATES}, headers=headers)
+    assert route_calls == []
+    endpoint.fast_path = False
+    slow = uncached.get("/sparql", params={"query": STATES}, headers=headers)
+    assert route_calls == [STATES]
+    same_answer(fast, slow)
+    assert fast.status_code >= 400
+    assert fast.headers["content-type"] == "application/problem+json"
+
+
+def test_a_runaway_miss_is_stopped_by_killing_its_worker_and_the_next_is_answered(
+    make_client: Callable[..., TestClient], store_spec: str, route_calls: list[str]
+) -> None:
+    if store_spec.startswith("sparql:"):
+        pytest.skip("a runaway would keep the shared engine busy after its worker is killed")
+    quick = make_client(result_cache_entries=0, query_timeout=0.5)
+    pool = quick.app.state.endpoint.pool  # type: ignore[attr-defined]
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    stopped = quick.get("/sparql", params={"query": runaway})
+    assert stopped.status_code == 503
+    assert stopped.json()["type"].endswith("/query-timeout")
+    assert pool.respawns == 1
+    assert quick.get("/sparql", params={"query": STATES}).status_code == 200
+    assert route_calls == []
+
+
+def test_a_long_query_string_is_answered_but_not_remembered(
+    client: TestClient, route_calls: list[str]
+) -> None:
+    padding = " " * fastpath.MEMO_MAX_QUERY_BYTES
+    query = f"SELECT ?s WHERE {{{padding}?s a dk:State }} ORDER BY ?s"
+    answer = client.get("/sparql", params={"query": query})
+    assert answer.status_code == 200
+    assert route_calls == []
+    middleware = _fast_path_of(client)
+    assert all(len(raw) <= fastpath.MEMO_MAX_QUERY_BYTES for raw, _ in middleware._memo)
+
+
+def _fast_path_of(client: TestClient) -> fastpath.CachedResultsMiddleware:
+    app: Any = client.app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(app, fastpath.CachedResultsMiddleware):
+        app = app.app
+    return app
 
 
 def test_requests_the_route_refuses_are_still_refused_after_a_hit(
@@ -210,6 +330,19 @@ def test_a_fast_answer_logs_its_query_line(
     assert lines[0].endswith("cache=hit")
 
 
+def test_a_miss_answered_fast_logs_its_query_line(
+    make_client: Callable[..., TestClient], route_calls: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    uncached = make_client(result_cache_entries=0)
+    with caplog.at_level(logging.INFO, logger="api.routers.sparql"):
+        uncached.get("/sparql", params={"query": LOOKUP})
+    assert route_calls == []
+    lines = [r.getMessage() for r in caplog.records if r.name == "api.routers.sparql"]
+    assert len(lines) == 1
+    assert "form=SELECT status=200 format=json" in lines[0]
+    assert lines[0].endswith("cache=miss")
+
+
 def test_debug_logging_sends_queries_to_the_route_which_logs_their_text(
     client: TestClient, route_calls: list[str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -222,11 +355,11 @@ def test_debug_logging_sends_queries_to_the_route_which_logs_their_text(
     assert any(LOOKUP in r.getMessage() for r in caplog.records)
 
 
-def test_a_query_with_non_ascii_text_is_answered_fast_once_cached(
+def test_a_query_with_non_ascii_text_is_answered_fast(
     client: TestClient, route_calls: list[str]
 ) -> None:
     query = 'SELECT ?s WHERE { ?s rdfs:label ?l FILTER(?l != "Россия — 2"@en) } LIMIT 1'
     answers = [client.get("/sparql", params={"query": query}) for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].content == answers[1].content
-    assert route_calls == [query]  # percent-encoded UTF-8 is plain ASCII: the second was fast
+    assert route_calls == []  # percent-encoded UTF-8 is plain ASCII
