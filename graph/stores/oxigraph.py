@@ -18,6 +18,7 @@ import itertools
 import json
 import logging
 import re
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -222,10 +223,18 @@ class OxigraphStore(Store):
 
     def _reload(self, source: Path | Dataset, digest: str) -> None:
         assert self.path is not None
-        (self.path / LOADED_MARKER).unlink(missing_ok=True)
+        # Start from an empty directory rather than Store.clear(): a store cleared and then
+        # bulk-loaded stays larger and slower even after optimize() (1M triples: GROUP BY 56
+        # instead of 46 ms, two-hop join 256 instead of 228 ms; 37 instead of 22 MB at 100k).
+        children = [c for c in self.path.iterdir() if c.name != _LOCK]
+        if children and not (self.path / "CURRENT").is_file():  # RocksDB's own file
+            raise StoreError(
+                f"{self.path} holds files that are not an Oxigraph store; not touching them"
+            )
+        for child in children:
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
         store = ox.Store(str(self.path))
         try:
-            store.clear()
             triples = self._fill(store, source, bulk=True, optimize=True)
         finally:
             del store

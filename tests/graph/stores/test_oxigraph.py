@@ -51,6 +51,20 @@ def test_changed_dataset_is_detected_and_reloaded(built_dir: Path, tmp_path: Pat
         assert store.triple_count() == before + 1 == _count(store)
 
 
+def test_a_directory_holding_other_files_is_refused_untouched(
+    built_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "db").mkdir()
+    keep = tmp_path / "db" / "notes.txt"
+    keep.write_text("mine")
+    with (
+        pytest.raises(StoreError, match="not an Oxigraph store"),
+        OxigraphStore(tmp_path / "db") as store,
+    ):
+        store.load_dataset(built_dir)
+    assert keep.read_text() == "mine"
+
+
 def test_two_handles_can_serve_the_same_directory(built_dir: Path, tmp_path: Path) -> None:
     with (one := OxigraphStore(tmp_path / "db")), (two := OxigraphStore(tmp_path / "db")):
         one.load_dataset(built_dir)
