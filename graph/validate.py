@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
@@ -146,19 +146,11 @@ def validate_store(store: ox.Store, shapes: Graph | None = None) -> ValidationRe
     for plan, focus in plans:
         if not focus:
             continue
-        shape_conforms, report, _ = shacl_validate(
-            data,
-            shacl_graph=shapes_graph,
-            inference="none",
-            abort_on_first=False,
-            allow_warnings=True,
-            advanced=True,
-            inplace=True,
-            use_shapes=[plan.shape, *plan.companions],
-            focus_nodes=cast(Any, focus),
+        shape_conforms, shape_results = _pyshacl(
+            data, shapes_graph, use_shapes=[plan.shape, *plan.companions], focus_nodes=focus
         )
-        conforms = conforms and bool(shape_conforms)
-        results.update(_results(report, shapes_graph))
+        conforms = conforms and shape_conforms
+        results.update(shape_results)
     log.info("validated %d quads: %s", len(store), "conforms" if conforms else "violations")
     return ValidationReport(conforms=conforms, results=tuple(sorted(results)))
 
@@ -209,7 +201,15 @@ def _rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -
 
 def _validate_exhaustively(ds: Dataset | Graph, shapes: Graph) -> ValidationReport:
     data = union_graph(ds) if isinstance(ds, Dataset) else ds
-    conforms, results_graph, _ = shacl_validate(
+    conforms, results = _pyshacl(data, shapes)
+    log.info("validated %d triples: %s", len(data), "conforms" if conforms else "violations")
+    return ValidationReport(conforms=conforms, results=tuple(sorted(results)))
+
+
+def _pyshacl(data: Any, shapes: Graph, **selection: Any) -> tuple[bool, list[ValidationResult]]:
+    """pyshacl with the project's options (SHACL-SPARQL on, no inference, warnings allowed, the
+    data graph used in place, not copied: with no inference and no rules pyshacl leaves it as is)."""
+    conforms, report, _ = shacl_validate(
         data,
         shacl_graph=shapes,
         inference="none",
@@ -217,10 +217,9 @@ def _validate_exhaustively(ds: Dataset | Graph, shapes: Graph) -> ValidationRepo
         allow_warnings=True,
         advanced=True,
         inplace=True,
+        **selection,
     )
-    results = tuple(sorted(_results(results_graph, shapes)))
-    log.info("validated %d triples: %s", len(data), "conforms" if conforms else "violations")
-    return ValidationReport(conforms=bool(conforms), results=results)
+    return bool(conforms), list(_results(report, shapes))
 
 
 def _results(report: Graph, shapes: Graph) -> Iterable[ValidationResult]:
