@@ -43,6 +43,18 @@ def test_validate_exhaustive_gives_the_same_report() -> None:
     assert narrowed.output == exhaustive.output
 
 
+def test_validate_reads_formats_oxigraph_does_not_parse_through_rdflib(tmp_path: Path) -> None:
+    broken = Dataset()
+    broken.parse(BROKEN / "missing-evidence.trig", format="trig")
+    as_jsonld = tmp_path / "missing-evidence.jsonld"
+    as_jsonld.write_text(broken.serialize(format="json-ld"), encoding="utf-8")
+    args = ["validate", "--with-sources"]
+    from_trig = runner.invoke(app, [*args, str(BROKEN / "missing-evidence.trig")])
+    from_jsonld = runner.invoke(app, [*args, str(as_jsonld)])
+    assert from_trig.exit_code == from_jsonld.exit_code == 1
+    assert from_trig.output == from_jsonld.output
+
+
 def test_validate_unparsable_file_exits_2_naming_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.ttl"
     bad.write_text("@prefix ex: <http://e/> .\n\nex:a ex:b .\n")
