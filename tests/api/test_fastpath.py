@@ -315,32 +315,24 @@ def test_the_service_description_and_posts_go_to_the_route(
     assert first_column(posted.content)
 
 
+@pytest.mark.parametrize("cache", ["hit", "miss"])
 def test_a_fast_answer_logs_its_query_line(
-    client: TestClient, route_calls: list[str], caplog: pytest.LogCaptureFixture
+    make_client: Callable[..., TestClient],
+    route_calls: list[str],
+    caplog: pytest.LogCaptureFixture,
+    cache: str,
 ) -> None:
+    client = make_client() if cache == "hit" else make_client(result_cache_entries=0)
     params = {"query": LOOKUP}
-    client.get("/sparql", params=params)
-    route_calls.clear()
+    if cache == "hit":
+        client.get("/sparql", params=params)
     with caplog.at_level(logging.INFO, logger="api.routers.sparql"):
         client.get("/sparql", params=params)
     assert route_calls == []
     lines = [r.getMessage() for r in caplog.records if r.name == "api.routers.sparql"]
     assert len(lines) == 1
     assert "form=SELECT status=200 format=json" in lines[0]
-    assert lines[0].endswith("cache=hit")
-
-
-def test_a_miss_answered_fast_logs_its_query_line(
-    make_client: Callable[..., TestClient], route_calls: list[str], caplog: pytest.LogCaptureFixture
-) -> None:
-    uncached = make_client(result_cache_entries=0)
-    with caplog.at_level(logging.INFO, logger="api.routers.sparql"):
-        uncached.get("/sparql", params={"query": LOOKUP})
-    assert route_calls == []
-    lines = [r.getMessage() for r in caplog.records if r.name == "api.routers.sparql"]
-    assert len(lines) == 1
-    assert "form=SELECT status=200 format=json" in lines[0]
-    assert lines[0].endswith("cache=miss")
+    assert lines[0].endswith(f"cache={cache}")
 
 
 def test_debug_logging_sends_queries_to_the_route_which_logs_their_text(
