@@ -96,7 +96,7 @@ def shape_queries(
         if shapes.value(shape, SH.deactivated) == Literal(True):
             continue
         try:
-            targets = translation._targets(shape)
+            targets = translation.targets(shape)
             companions = _companions(shapes, shape)
         except Unsupported:
             out.append(ShapeQuery(shape, None, narrowed=False))
@@ -105,7 +105,7 @@ def shape_queries(
             continue
         target = " UNION ".join(f"{{ {t} }}" for t in targets)
         try:
-            branches = list(translation._violation_branches(shape, target))
+            branches = list(translation.violation_branches(shape, target))
             narrowed = True
         except Unsupported:
             branches = [target]
@@ -252,7 +252,7 @@ class _Translation:
     subclasses: Mapping[Node, Sequence[Node]] | None = None
     names: Iterator[int] = field(default_factory=itertools.count)
 
-    def _targets(self, shape: URIRef) -> list[str]:
+    def targets(self, shape: URIRef) -> list[str]:
         """The shape's targets as SPARQL group patterns binding ?this (SHACL 2.1.3)."""
         patterns = []
         classes = set(self.shapes.objects(shape, SH.targetClass))
@@ -277,7 +277,7 @@ class _Translation:
             patterns.append(f"{{ {_strip_prologue(str(select))} }}")
         return patterns
 
-    def _violation_branches(self, shape: URIRef, target: str) -> Iterator[str]:
+    def violation_branches(self, shape: URIRef, target: str) -> Iterator[str]:
         """Group patterns whose ?this include every focus node (of `target`) violating the shape."""
         if (shape, SH.sparql, None) in self.shapes:
             raise Unsupported("sh:sparql")  # the candidates are the targets themselves

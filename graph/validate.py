@@ -23,6 +23,7 @@ from graph.layout import SHAPES_DIR
 from graph.loading import new_dataset, parse_into, parser_for
 from graph.namespaces import PREFIXES
 from graph.shacl_candidates import ShapeQuery, named_classes, shape_queries, subclass_query
+from graph.stores.oxigraph_terms import to_rdflib
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def find_candidates(store: ox.Store, shapes: Graph) -> list[tuple[ShapeQuery, li
     """Each node shape with the focus nodes that may violate it (`None`: cannot tell)."""
     subclasses: dict[Node, list[Node]] = defaultdict(list)
     for row in _select(store, subclass_query(named_classes(shapes))):
-        subclasses[_rdflib(row["class"])].append(_rdflib(row["sub"]))
+        subclasses[_term(row["class"])].append(_term(row["sub"]))
     plans = shape_queries(shapes, subclasses)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         found = pool.map(
@@ -207,25 +208,19 @@ def find_candidates(store: ox.Store, shapes: Graph) -> list[tuple[ShapeQuery, li
 
 
 def _focus(store: ox.Store, query: str) -> list[Node]:
-    return [_rdflib(row["this"]) for row in _select(store, query)]
+    return [_term(row["this"]) for row in _select(store, query)]
+
+
+def _term(term: object) -> Node:
+    node = to_rdflib(term)
+    assert node is not None  # SELECT ?this / ?class ?sub bind every row
+    return node
 
 
 def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
     solutions = store.query(query, use_default_graph_as_union=True)
     assert isinstance(solutions, ox.QuerySolutions)
     return solutions
-
-
-def _rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> Node:
-    """An Oxigraph term as pyshacl's Oxigraph backend names it (a blank node keeps its id)."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        datatype = None if term.language else URIRef(term.datatype.value)
-        return Literal(term.value, lang=term.language, datatype=datatype)
-    raise ValueError(f"unexpected term {term!r}")
 
 
 def _validate_exhaustively(ds: Dataset | Graph, shapes: Graph) -> ValidationReport:

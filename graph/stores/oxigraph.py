@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib import Dataset
 from rdflib.plugins.sparql.processor import SPARQLResult
-from rdflib.term import Node
 
 from graph.build import dataset_digest, dump_path, read_manifest
 from graph.errors import QuerySyntaxError
@@ -43,6 +42,7 @@ from graph.stores.base import (
     StoreError,
     UnsupportedFormat,
 )
+from graph.stores.oxigraph_terms import to_rdflib
 
 log = logging.getLogger(__name__)
 
@@ -63,21 +63,6 @@ _GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
 _DESCRIBE = re.compile(r"\bDESCRIBE\b", re.IGNORECASE)
-
-
-def to_rdflib(term: Any) -> Node | None:
-    """A pyoxigraph term as an rdflib term."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise StoreError(f"unsupported term in a result: {term!r}")
 
 
 def _json_term(term: Any) -> dict[str, str]:
