@@ -7,14 +7,16 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from api import problems
-from api.execution import WorkerConfig, WorkerPool
-from api.fastpath import CachedResultsMiddleware
+from api.pool import QueryPool, WorkerConfig
+from api.queries import QueryService
 from api.routers import downloads, resources, sparql, ui
 from api.settings import Settings
 from graph import __version__
@@ -22,17 +24,38 @@ from graph import __version__
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, pool: WorkerPool | None = None) -> FastAPI:
-    """A FastAPI app serving `settings.dataset`; `pool` lets a caller supply its own workers."""
+class DiploKG(FastAPI):
+    """FastAPI, with /sparql answered by its own ASGI endpoint ahead of the framework's routing
+    and middleware (api.routers.sparql: it does its own CORS and errors)."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sparql = sparql.endpoint_app(settings, self.state)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == sparql.PATH:
+            scope["app"] = self
+            await self.sparql(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        schema = super().openapi()
+        schema.setdefault("paths", {})[sparql.PATH] = sparql.OPENAPI
+        return schema
+
+
+def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
+    """The app serving `settings.dataset`; `pool` lets a caller supply its own workers."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers = pool or WorkerPool(
+        workers = pool or QueryPool(
             WorkerConfig(settings.store, settings.dataset, settings.allowed_services),
             settings.workers,
         )
         await workers.start()
-        app.state.endpoint = sparql.Endpoint(settings, workers)
+        app.state.queries = QueryService(settings, workers)
         gc.collect()
         gc.freeze()  # start-up objects leave the collector's scans: fewer long pauses under load
         try:
@@ -40,7 +63,8 @@ def create_app(settings: Settings, pool: WorkerPool | None = None) -> FastAPI:
         finally:
             await workers.close()
 
-    app = FastAPI(
+    app = DiploKG(
+        settings,
         title="DiploKG SPARQL endpoint",
         version=__version__,
         description="Read-only SPARQL 1.1 query endpoint over the DiploKG knowledge graph. "
@@ -48,17 +72,8 @@ def create_app(settings: Settings, pool: WorkerPool | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Accept", "Content-Type", "If-None-Match"],
-        expose_headers=list(sparql.EXPOSED_HEADERS),
-    )
-    # Outside CORS and the routers: answers cache hits of GET /sparql exactly as the route would.
-    app.add_middleware(CachedResultsMiddleware)
+    app.add_middleware(CORSMiddleware, **sparql.cors_options(settings))
     problems.install(app)
-    app.include_router(sparql.router)
     app.include_router(resources.router)
     app.include_router(downloads.router)
     app.include_router(ui.router)
@@ -66,12 +81,12 @@ def create_app(settings: Settings, pool: WorkerPool | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["ops"], summary="200 once the endpoint answers queries")
     async def healthz(request: Request) -> Response:
-        endpoint = getattr(request.app.state, "endpoint", None)
-        if endpoint is None or not endpoint.pool.ready:
+        queries: QueryService | None = getattr(request.app.state, "queries", None)
+        if queries is None or not queries.pool.ready or queries.pool.info is None:
             return problems.Problem(
                 503, "not-ready", "Not ready", "the query workers are not ready"
             ).response(request.url.path)
-        info = endpoint.pool.info
+        info = queries.pool.info
         return JSONResponse(
             {"status": "ok", "store": info.backend, "triples": info.triples, "version": __version__}
         )

@@ -1,4 +1,4 @@
-"""An LRU cache of serialized query results; sound because the served dataset is read-only."""
+"""An LRU cache of serialized query results, and entity tags; sound because the served dataset is read-only."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from api.pool import Answer
+
 
 @dataclass(frozen=True)
 class CachedResult:
+    """A serialized result as it is sent: query form, format name, body, truncation, ETag."""
+
+    form: str
+    format: str
     body: bytes
     truncated: bool
     etag: str
@@ -17,6 +23,13 @@ class CachedResult:
 def etag_of(body: bytes) -> str:
     """A strong entity tag derived from the body's bytes."""
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def entity_tags(header: str | None) -> set[str]:
+    """The entity tags of an If-None-Match header (weak ones compared as strong, RFC 9110 §13.1.2)."""
+    if not header:
+        return set()
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
 
 
 class ResultCache:
@@ -38,9 +51,12 @@ class ResultCache:
         self.hits += 1
         return found
 
-    def put(self, key: tuple[object, ...], body: bytes, truncated: bool) -> CachedResult:
-        result = CachedResult(body, truncated, etag_of(body))
-        if self.entries > 0 and len(body) <= self.max_bytes:
+    def put(self, key: tuple[object, ...] | None, answer: Answer) -> CachedResult:
+        """`answer` as a CachedResult, kept under `key` unless the key is None or it is too big."""
+        result = CachedResult(
+            answer.form, answer.format, answer.body, answer.truncated, etag_of(answer.body)
+        )
+        if key is not None and self.entries > 0 and len(answer.body) <= self.max_bytes:
             self._data[key] = result
             self._data.move_to_end(key)
             while len(self._data) > self.entries:

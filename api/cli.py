@@ -12,20 +12,20 @@ import typer
 
 from graph import __version__
 from graph.build import build as build_dataset
-from graph.build import is_current, load_build, load_sources
+from graph.build import is_current, load_sources
+from graph.dumps import load_build
 from graph.errors import (
     DatasetNotBuilt,
     DiploKGError,
     QuerySyntaxError,
     RDFParseError,
-    ValidationFailed,
 )
 from graph.evidence import check_evidence
 from graph.layout import DEFAULT_DIST, ONTOLOGY_DIR
 from graph.loading import load_files, parse_into
 from graph.query import format_result, run_query
 from graph.stores import open_store_spec, parse_store_spec
-from graph.validate import load_store, validate_store
+from graph.validate import ValidationFailed, load_store, validate_store
 from graph.validate import validate as validate_dataset
 from graph.wikidata.client import DEFAULT_TIMEOUT, EndpointError, SparqlClient
 from graph.wikidata.export import export_wikidata
@@ -353,8 +353,9 @@ def serve(
     store: Annotated[
         str | None,
         typer.Option(
-            help="memory (default), oxigraph:DIR (persistent Oxigraph in DIR, oxigraph alone: "
-            "in memory) or sparql:QUERY_URL[,UPDATE_URL] (a remote SPARQL 1.1 store)."
+            help="oxigraph (default: Oxigraph in memory), oxigraph:DIR (persistent Oxigraph in "
+            "DIR), memory (rdflib in memory; also named rdflib) or sparql:QUERY_URL[,UPDATE_URL] "
+            "(a remote SPARQL 1.1 store)."
         ),
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Query worker processes (default 2).")] = None,

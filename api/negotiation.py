@@ -6,17 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graph.formats import Format, by_name
-
-
-class NotAcceptable(Exception):
-    """Nothing the client accepts is offered; carries the offers for the 406 body."""
-
-    def __init__(self, offers: Sequence[Format], asked: str) -> None:
-        self.offers = tuple(offers)
-        self.asked = asked
-        names = ", ".join(f"{f.media_type} ({f.name})" for f in self.offers)
-        super().__init__(f"cannot produce {asked!r}; this result is available as: {names}")
+from graph.errors import NotAcceptable
+from graph.formats import Format
 
 
 @dataclass(frozen=True)
@@ -63,25 +54,33 @@ def parse_accept(header: str) -> list[MediaRange]:
     return ranges
 
 
-def negotiate(offers: Sequence[Format], accept: str | None, format_param: str | None) -> Format:
+def negotiate(
+    offers: Sequence[Format], accept: str | None, formats: str | Sequence[str] | None = None
+) -> Format:
     """Choose the format of a response among `offers` (preferred first).
 
-    An explicit `format` parameter (a short name such as `json` or `turtle`, or a media type)
-    wins over Accept. Otherwise each offer gets the q of the most specific range matching its
-    media type or an alias; the highest q wins, ties going to the server's order; q=0 excludes.
-    No Accept (or an empty one) means the first offer. NotAcceptable when nothing fits.
+    A format parameter (`format`, or its synonyms `output` and `results`: a short name such as
+    `json` or `turtle`, or a media type) wins over Accept. Clients may give it more than once
+    (SPARQLWrapper sends `format=tsv&format=text/tab-separated-values`): values that name the
+    same offer agree; values that name different offers are NotAcceptable. Otherwise each
+    offer gets the q of the most specific range matching its media type or an alias; the
+    highest q wins, ties going to the server's order; q=0 excludes. No Accept (or an empty one)
+    means the first offer. NotAcceptable when nothing fits.
     """
-    return _negotiate(tuple(offers), (accept or "").strip(), (format_param or "").strip())
+    given = (formats,) if isinstance(formats, str) else tuple(formats or ())
+    hints = tuple(sorted({h.strip().lower() for h in given if h.strip()}))
+    return _negotiate(tuple(offers), (accept or "").strip(), hints)
 
 
 @lru_cache(maxsize=512)
-def _negotiate(offers: tuple[Format, ...], accept: str, format_param: str) -> Format:
-    if format_param:
-        wanted = by_name(format_param)
-        for offer in offers:
-            if offer == wanted or format_param.lower() in (offer.media_type, *offer.aliases):
-                return offer
-        raise NotAcceptable(offers, format_param)
+def _negotiate(offers: tuple[Format, ...], accept: str, hints: tuple[str, ...]) -> Format:
+    if hints:
+        chosen = {_named(offers, hint) for hint in hints}
+        if len(chosen) == 1 and None not in chosen:
+            found = chosen.pop()
+            assert found is not None
+            return found
+        raise NotAcceptable(_offered(offers), " and ".join(hints))
     if not accept:
         return offers[0]
     ranges = parse_accept(accept)
@@ -92,8 +91,27 @@ def _negotiate(offers: tuple[Format, ...], accept: str, format_param: str) -> Fo
         if q > best_q:
             best, best_q = offer, q
     if best is None:
-        raise NotAcceptable(offers, accept)
+        raise NotAcceptable(_offered(offers), accept)
     return best
+
+
+def _named(offers: tuple[Format, ...], hint: str) -> Format | None:
+    """The offer a format parameter names: by short name first, then by media type; a
+    comma-separated list of media types (as SPARQLWrapper sends for JSON-LD) names its first
+    offered one."""
+    for offer in offers:
+        if hint == offer.name or hint in offer.names:
+            return offer
+    for part in hint.split(","):
+        media = part.split(";")[0].strip()
+        for offer in offers:
+            if media in (offer.media_type, *offer.aliases):
+                return offer
+    return None
+
+
+def _offered(offers: Sequence[Format]) -> tuple[tuple[str, str], ...]:
+    return tuple((f.name, f.media_type) for f in offers)
 
 
 def _quality(ranges: Sequence[MediaRange], offer: Format) -> float:

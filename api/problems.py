@@ -11,16 +11,21 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from api.negotiation import NotAcceptable, negotiate
-from graph.errors import DatasetNotBuilt, DiploKGError, QuerySyntaxError
-from graph.formats import Format
-from graph.stores.base import (
+from api.negotiation import negotiate
+from graph.errors import (
+    DatasetNotBuilt,
+    DiploKGError,
     ForbiddenService,
+    NotAcceptable,
     QueryRefused,
+    QuerySyntaxError,
     QueryTimeout,
+    StoreUnavailable,
     UnsupportedFormat,
     UpdateRefused,
+    WorkerLost,
 )
+from graph.formats import Format
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +65,12 @@ class Problem(Exception):
         body.update(self.extensions)
         return body
 
+    def encode(self, instance: str | None = None) -> bytes:
+        return json.dumps(self.body(instance), ensure_ascii=False).encode("utf-8")
+
     def response(self, instance: str | None = None) -> Response:
         return Response(
-            json.dumps(self.body(instance), ensure_ascii=False),
+            self.encode(instance),
             status_code=self.status,
             media_type=MEDIA_TYPE,
             headers=self.headers,
@@ -70,19 +78,13 @@ class Problem(Exception):
 
 
 def negotiate_or_406(
-    offers: tuple[Format, ...], accept: str | None, format_param: str | None
+    offers: tuple[Format, ...], accept: str | None, formats: str | tuple[str, ...] | None
 ) -> Format:
     """The negotiated format, or a 406 Problem that lists what is offered."""
     try:
-        return negotiate(offers, accept, format_param)
+        return negotiate(offers, accept, formats)
     except NotAcceptable as exc:
-        raise Problem(
-            406,
-            "not-acceptable",
-            "No acceptable format",
-            str(exc),
-            offers=[{"format": f.name, "media_type": f.media_type} for f in exc.offers],
-        ) from None
+        raise from_domain(exc) from None
 
 
 def from_domain(exc: DiploKGError) -> Problem:
@@ -109,10 +111,24 @@ def from_domain(exc: DiploKGError) -> Problem:
         )
     if isinstance(exc, QueryRefused):
         return Problem(403, "query-refused", "Query refused", str(exc))
+    if isinstance(exc, NotAcceptable):
+        offers = [{"format": name, "media_type": media} for name, media in exc.offers]
+        return Problem(406, "not-acceptable", "No acceptable format", str(exc), offers=offers)
     if isinstance(exc, UnsupportedFormat):
         return Problem(406, "not-acceptable", "No acceptable format", str(exc))
     if isinstance(exc, QueryTimeout):
         return Problem(503, "query-timeout", "Query timeout", str(exc), timeout_seconds=exc.seconds)
+    if isinstance(exc, StoreUnavailable | WorkerLost):
+        slug = "store-unavailable" if isinstance(exc, StoreUnavailable) else "worker-lost"
+        title = "Store unavailable" if isinstance(exc, StoreUnavailable) else "Query worker lost"
+        log.warning("%s: %s", title.lower(), exc)
+        detail = (  # the store's own address stays in the log
+            "the SPARQL store cannot be reached for now; try again later"
+            if isinstance(exc, StoreUnavailable)
+            else str(exc)
+        )
+        retry = {"Retry-After": str(exc.retry_after)}
+        return Problem(503, slug, title, detail, retry, retry_after_seconds=exc.retry_after)
     if isinstance(exc, DatasetNotBuilt):
         return Problem(503, "not-ready", "Dataset not available", str(exc))
     log.error("store error: %s", exc)

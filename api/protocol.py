@@ -1,11 +1,9 @@
-"""SPARQL 1.1 Protocol §2.1 query operation: GET, POST form, POST direct -> one request object, strict 400s."""
+"""SPARQL 1.1 Protocol §2.1 query operation: GET, POST form, POST direct -> one request object, strict 400s (no framework)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
-
-from starlette.requests import Request
 
 from api.problems import Problem
 
@@ -13,7 +11,12 @@ FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
 #: Parameters that may appear at most once.
-SINGLE = ("query", "update", "format")
+SINGLE = ("query", "update")
+#: Non-standard parameters naming the result format (`format` is ours; clients such as
+#: SPARQLWrapper send all three, sometimes twice each). Values must agree (api.negotiation).
+FORMAT_PARAMS = ("format", "output", "results")
+#: The dataset parameters of §2.1.4.
+DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,8 @@ class SparqlRequest:
     query: str | None
     default_graph_uris: tuple[str, ...] = ()
     named_graph_uris: tuple[str, ...] = ()
-    format: str | None = None
+    #: The values of the format parameters, in order.
+    formats: tuple[str, ...] = ()
 
 
 def bad_request(detail: str, slug: str = "bad-request") -> Problem:
@@ -39,14 +43,20 @@ def update_refused() -> Problem:
     )
 
 
+def too_large(limit: int) -> Problem:
+    return Problem(
+        413, "body-too-large", "Request body too large", f"bodies are limited to {limit} bytes"
+    )
+
+
 def from_params(params: list[tuple[str, str]], body_query: str | None = None) -> SparqlRequest:
     """Build the request from its parameters (URL and/or form); strict about doubles and mixtures."""
-    seen: dict[str, int] = {}
+    counts: dict[str, int] = {}
     for name, _ in params:
-        seen[name] = seen.get(name, 0) + 1
+        counts[name] = counts.get(name, 0) + 1
     for name in SINGLE:
-        if seen.get(name, 0) > 1:
-            raise bad_request(f"the parameter {name!r} is given {seen[name]} times; give it once")
+        if counts.get(name, 0) > 1:
+            raise bad_request(f"the parameter {name!r} is given {counts[name]} times; give it once")
     values = dict(params)
     if "update" in values:
         if "query" in values or body_query is not None:
@@ -57,46 +67,34 @@ def from_params(params: list[tuple[str, str]], body_query: str | None = None) ->
         if query is not None:
             raise bad_request("the query is given both in the body and as the 'query' parameter")
         query = body_query
-    return SparqlRequest(
-        query=query,
-        default_graph_uris=tuple(v for k, v in params if k == "default-graph-uri"),
-        named_graph_uris=tuple(v for k, v in params if k == "named-graph-uri"),
-        format=values.get("format"),
-    )
+    default = tuple(v for k, v in params if k == "default-graph-uri")
+    named = tuple(v for k, v in params if k == "named-graph-uri")
+    if query is None and (default or named):
+        raise bad_request(
+            "default-graph-uri and named-graph-uri choose the dataset of a query; "
+            "this request carries no query (a GET without parameters returns the service description)",
+            "missing-query",
+        )
+    formats = tuple(v for k, v in params if k in FORMAT_PARAMS)
+    return SparqlRequest(query, default, named, formats)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, 413 as soon as it exceeds `limit` bytes (Content-Length checked first)."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError:
-            raise bad_request("Content-Length is not a number") from None
-        if size > limit:
-            raise too_large(limit)
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+def decode_params(text: str | bytes, where: str) -> list[tuple[str, str]]:
+    """URL-encoded parameters; 400 when they are not UTF-8 (nothing is silently replaced)."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise bad_request(f"the {where} is not UTF-8 once percent-decoded") from None
 
 
-def too_large(limit: int) -> Problem:
-    return Problem(
-        413, "body-too-large", "Request body too large", f"bodies are limited to {limit} bytes"
-    )
-
-
-async def parse_request(request: Request, max_body_bytes: int) -> SparqlRequest:
-    """The query operation carried by a GET or POST to the query endpoint (Protocol §2.1.1-2.1.3)."""
-    url_params = parse_qsl(request.url.query, keep_blank_values=True)
-    if request.method == "GET":
+def parse(method: str, query_string: bytes, content_type: str | None, body: bytes) -> SparqlRequest:
+    """The query operation of a GET or POST to the query endpoint (Protocol §2.1.1-2.1.3)."""
+    url_params = decode_params(query_string, "query string")
+    if method != "POST":
         return from_params(url_params)
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type == UPDATE:
         raise update_refused()
     if media_type not in (FORM, DIRECT):
@@ -107,14 +105,16 @@ async def parse_request(request: Request, max_body_bytes: int) -> SparqlRequest:
             f"POST a query as {FORM} or {DIRECT}, not {media_type or 'no content type'}",
             accepted=[FORM, DIRECT],
         )
-    body = await read_body(request, max_body_bytes)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise bad_request("the request body is not UTF-8") from None
     if media_type == DIRECT:
         return from_params(url_params, body_query=text)
-    form = parse_qsl(text, keep_blank_values=True)
+    form = decode_params(text, "form body")
     if any(name == "query" for name, _ in url_params):
         raise bad_request("with a form POST, give 'query' in the body, not in the URL")
-    return from_params(form + [p for p in url_params if p[0] != "query"])
+    request = from_params(form + [p for p in url_params if p[0] != "query"])
+    if request.query is None:
+        raise Problem(400, "missing-query", "Bad request", "the request carries no query")
+    return request

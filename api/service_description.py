@@ -5,7 +5,7 @@ from __future__ import annotations
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
-from api.execution import StoreInfo
+from api.pool import StoreInfo
 from graph.formats import FORMATS
 from graph.namespaces import PREFIXES
 

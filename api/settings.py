@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from graph.errors import DEFAULT_ALLOWED_SERVICES
 from graph.layout import DEFAULT_DIST
-from graph.stores.base import DEFAULT_ALLOWED_SERVICES
 
 ENV_PREFIX = "DIPLOKG_"
 
@@ -29,8 +29,11 @@ class Settings:
     port: int = field(default=8000, metadata=_doc("TCP port to listen on."))
     dataset: Path = field(default=DEFAULT_DIST, metadata=_doc("Build directory that is served."))
     store: str = field(
-        default="memory",
-        metadata=_doc("Store: memory, oxigraph[:DIR] or sparql:QUERY_URL[,UPDATE_URL]."),
+        default="oxigraph",
+        metadata=_doc(
+            "Store: oxigraph (in memory), oxigraph:DIR, memory (rdflib) or "
+            "sparql:QUERY_URL[,UPDATE_URL]."
+        ),
     )
     workers: int = field(default=2, metadata=_doc("Query worker processes, each with the store."))
     query_timeout: float = field(

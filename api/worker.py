@@ -1,18 +1,99 @@
-"""Entry point of a query worker process: `python -m api.worker FD CONFIG_JSON` (see api.execution)."""
+"""A query worker process (`python -m api.worker CONFIG_JSON`, started by api.pool): check, negotiate, run, serialize.
+
+It opens its store, reports `("ready", StoreInfo)`, then answers each Job read from standard
+input with `("ok", Answer)` or `("error", DiploKGError)` on its original standard output (the
+message format of api.pool). Anything a library prints goes to standard error instead. Every
+step of a query happens here, against its time limit: the static checks (form, updates, SERVICE
+allow-list, dataset clauses), the choice of format, evaluation and serialization.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
+import os
+import pickle
 import sys
-from multiprocessing.connection import Connection
+from collections.abc import Sequence
+from typing import Any, BinaryIO
 
-from api.execution import WorkerConfig, worker_main
+from api.negotiation import negotiate
+from api.pool import LENGTH, Answer, Job, StoreInfo, WorkerConfig, frame
+from graph.errors import DiploKGError, QueryRefused, StoreError
+from graph.formats import formats_for
+from graph.stores import open_store_spec, parse_store_spec
+from graph.stores.analysis import inspect_query
+from graph.stores.base import Store
+
+
+def answer(store: Store, job: Job, allowed_services: Sequence[str]) -> Answer:
+    """One query, checked, evaluated and serialized in the format the client accepts."""
+    info = inspect_query(job.query, allowed_services)
+    fmt = negotiate(formats_for(info.form), job.accept, job.formats)
+    result = store.query(
+        job.query,
+        default_graph_uris=job.default_graph_uris,
+        named_graph_uris=job.named_graph_uris,
+        max_rows=job.max_rows,
+        info=info,
+    )
+    body = result.serialize(fmt.name)
+    return Answer(str(result.form), fmt.name, body, result.truncated)
+
+
+def guard_network(allowed: Sequence[str]) -> None:
+    """Refuse, in this process, any URL Python code requests outside `allowed` (defence in
+    depth behind the SERVICE allow-list, for engines that fetch with urllib, such as rdflib)."""
+    allowed_set = frozenset(allowed)
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event == "urllib.Request":
+            url = str(args[0]).split("?", 1)[0]
+            if url not in allowed_set:
+                raise PermissionError(f"fetching {url} is not allowed from a query")
+
+    sys.addaudithook(hook)
+
+
+def serve(config: WorkerConfig, jobs: BinaryIO, replies: BinaryIO) -> None:
+    """A worker's life: open the store, report, then answer jobs until its input closes."""
+
+    def send(message: object) -> None:
+        replies.write(frame(message))
+        replies.flush()
+
+    try:
+        _, options = parse_store_spec(config.store)
+        own = [options.get("query_url"), options.get("update_url")]
+        # The store may reach its own engine; queries may reach only the SERVICE allow-list.
+        guard_network([*config.allowed_services, *(url for url in own if url)])
+        store = open_store_spec(config.store, config.dataset, config.allowed_services)
+    except DiploKGError as exc:
+        send(("failed", exc))
+        return
+    send(("ready", StoreInfo(store.name, store.triple_count(), tuple(store.named_graphs()))))
+    while True:
+        header = jobs.read(LENGTH.size)
+        if len(header) < LENGTH.size:
+            break
+        job: Job = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
+        try:
+            reply: tuple[str, object] = ("ok", answer(store, job, config.allowed_services))
+        except DiploKGError as exc:
+            reply = ("error", exc)
+        except PermissionError as exc:  # the network guard stopped a fetch
+            reply = ("error", QueryRefused(str(exc)))
+        except Exception as exc:  # a bug or an engine failure: typed, so the server maps it once
+            logging.getLogger(__name__).exception("query failed")
+            reply = ("error", StoreError(f"{type(exc).__name__}: {exc}"))
+        send(reply)
+    store.close()
 
 
 def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s query worker: %(message)s")
-    worker_main(Connection(int(argv[0])), WorkerConfig.from_json(json.loads(argv[1])))
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # whatever a library prints must not corrupt the replies
+    serve(WorkerConfig.from_json(argv[0]), sys.stdin.buffer, replies)
 
 
 if __name__ == "__main__":

@@ -416,7 +416,7 @@ def _endpoint_app(
     """DiploKG's app over oxigraph:`store_dir`, one query worker, the result cache OFF (a hit
     would time the cache, not the engine); its worker start is timed into `timings_file`."""
     from api.app import create_app
-    from api.execution import StoreInfo, WorkerConfig, WorkerPool
+    from api.pool import QueryPool, StoreInfo, WorkerConfig
     from api.settings import Settings
 
     timings["imports"] = time.perf_counter() - t0
@@ -431,7 +431,7 @@ def _endpoint_app(
     )
     settings.check()
 
-    class TimedPool(WorkerPool):
+    class TimedPool(QueryPool):
         async def start(self) -> StoreInfo:
             t1 = time.perf_counter()
             info = await super().start()

@@ -10,20 +10,19 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rdflib import Dataset, Graph
 from rdflib.compare import to_canonical_graph
 
 from graph import __version__
 from graph.describe import CHANGELOG, VOID_FILE, VOID_GRAPH, describe, void_turtle
-from graph.errors import DatasetNotBuilt, ValidationFailed
+from graph.dumps import DUMP_STEM, MANIFEST, read_manifest
 from graph.layout import ONTOLOGY_DIR, SHAPES_DIR, SOURCES_DIR
 from graph.loading import new_dataset, parse_into
 from graph.namespaces import ONTOLOGY_IRI, PREFIXES
 from graph.ontology_docs import ONTOLOGY_DOC, ontology_page
 from graph.ontology_docs import TEMPLATES_DIR as DOC_TEMPLATES
-from graph.validate import ValidationReport, load_shapes, union_graph, validate
+from graph.validate import ValidationFailed, ValidationReport, load_shapes, union_graph, validate
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +33,6 @@ DUMP_FORMATS: dict[str, str] = {
     "ttl": "turtle",  # all graphs merged
     "jsonld": "json-ld",  # all graphs merged
 }
-MANIFEST = "manifest.json"
-DUMP_STEM = "diplokg"
 
 
 @dataclass(frozen=True)
@@ -98,14 +95,6 @@ def is_current(out_dir: Path, inputs: Inputs = PROJECT_INPUTS) -> bool:
     if manifest is None or manifest.get("input_digest") != input_digest(inputs):
         return False
     return all((out_dir / name).is_file() for name in manifest.get("files", {}))
-
-
-def read_manifest(out_dir: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def build(out_dir: Path, *, force: bool = False, inputs: Inputs = PROJECT_INPUTS) -> BuildResult:
@@ -235,40 +224,6 @@ def _sorted_json(value: object, key: str = "") -> object:
             return items
         return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
     return value
-
-
-def dump_path(source: Path) -> Path:
-    """The N-Quads dump of a build directory, or a dump file given directly (.nq or .trig)."""
-    if source.is_file():
-        return source
-    path = source / f"{DUMP_STEM}.nq"
-    if not path.is_file():
-        raise DatasetNotBuilt(f"no build in {source}: run `diplokg build --out {source}` first")
-    return path
-
-
-def dataset_digest(source: Path | Dataset) -> str:
-    """What identifies a dataset for a store: the SHA-256 of its N-Quads dump (as the build's
-    manifest records it, when there is one), or of an in-memory dataset's N-Quads."""
-    if isinstance(source, Dataset):
-        return hashlib.sha256(source.serialize(format="nquads", encoding="utf-8")).hexdigest()
-    path = dump_path(source)
-    if source.is_dir():
-        recorded = (read_manifest(source) or {}).get("files", {}).get(path.name)
-        if isinstance(recorded, str):
-            return recorded
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def load_build(out_dir: Path) -> Dataset:
-    """The dataset of a finished build (its N-Quads dump), with DiploKG's prefixes bound."""
-    ds = new_dataset()
-    parse_into(ds, dump_path(out_dir))
-    return ds
 
 
 def clean(out_dir: Path) -> None:

@@ -34,6 +34,9 @@ class Format:
     forms: frozenset[QueryForm]
     #: True for text formats that take `; charset=utf-8` in Content-Type.
     text: bool = True
+    #: Other short names a client may give in a format parameter (SPARQLWrapper sends `xml`
+    #: for RDF/XML and `n3` for Turtle, for instance).
+    names: tuple[str, ...] = ()
 
     @property
     def content_type(self) -> str:
@@ -50,10 +53,18 @@ FORMATS: tuple[Format, ...] = (
     Format("xml", "application/sparql-results+xml", ("application/xml", "text/xml"), _SOLUTIONS),
     Format("csv", "text/csv", (), _TABLES),
     Format("tsv", "text/tab-separated-values", (), _TABLES),
-    Format("turtle", "text/turtle", ("application/x-turtle",), _GRAPHS),
-    Format("ntriples", "application/n-triples", ("text/plain",), _GRAPHS),
-    Format("jsonld", "application/ld+json", ("application/json",), _GRAPHS, False),
-    Format("rdfxml", "application/rdf+xml", ("application/xml", "text/xml"), _GRAPHS),
+    Format("turtle", "text/turtle", ("application/x-turtle",), _GRAPHS, names=("ttl", "n3")),
+    Format("ntriples", "application/n-triples", ("text/plain",), _GRAPHS, names=("nt",)),
+    Format(
+        "jsonld", "application/ld+json", ("application/json",), _GRAPHS, False, ("json-ld", "json")
+    ),
+    Format(
+        "rdfxml",
+        "application/rdf+xml",
+        ("application/xml", "text/xml"),
+        _GRAPHS,
+        names=("rdf", "rdf+xml", "xml"),
+    ),
 )
 
 #: rdflib's plugin name for each format (TSV is ours: rdflib has no TSV results serializer).

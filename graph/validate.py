@@ -18,12 +18,11 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
-from graph.errors import RDFParseError
+from graph.errors import DiploKGError, RDFParseError
 from graph.layout import SHAPES_DIR
 from graph.loading import new_dataset, parse_into, parser_for
 from graph.namespaces import PREFIXES
 from graph.shacl_candidates import ShapeQuery, named_classes, shape_queries, subclass_query
-from graph.stores.oxigraph_terms import to_rdflib
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +72,14 @@ class ValidationReport:
             else (f"Does not conform: {self.summary()}.")
         )
         return "\n\n".join([head, *(r.text() for r in self.results)]) + "\n"
+
+
+class ValidationFailed(DiploKGError):
+    """The data does not conform to the SHACL shapes; carries the full report."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        super().__init__(f"the data does not conform to the shapes: {report.summary()}")
 
 
 def load_shapes(shapes_dir: Path = SHAPES_DIR) -> Graph:
@@ -292,3 +299,19 @@ def _show(node: Node | None) -> str:
     if isinstance(node, BNode):
         return "[blank node]"
     return str(node)
+
+
+def to_rdflib(term: Any) -> Node | None:
+    """A pyoxigraph term as an rdflib term (a blank node keeps its id, as pyshacl's Oxigraph
+    backend names it)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise DiploKGError(f"unsupported term in a result: {term!r}")

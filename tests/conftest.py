@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset
 
-from graph.build import BuildResult, build, load_build
+from graph.build import BuildResult, build
+from graph.dumps import load_build
 from tests.support import virtuoso as vt
 
 

@@ -1,7 +1,7 @@
-"""What the Linked Data pages read, through the endpoint's worker pool: bounded descriptions, labels, the ontology.
+"""What the Linked Data pages read, through the query service: bounded descriptions, labels, the ontology.
 
-Every query runs in a worker process, so no request blocks the event loop; parsing happens in a
-thread. The description of an entity is the concise bounded description of docs/linked-data.md.
+Every query goes through api.queries like a query to /sparql (cache, workers, time limit), so
+no request blocks the event loop; parsing happens in a thread. The description of an entity is the concise bounded description of docs/linked-data.md.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from rdflib.namespace import PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 from starlette.concurrency import run_in_threadpool
 
-from api.execution import Job
 from api.linkeddata.site import site
 from api.problems import Problem
-from api.routers.sparql import Endpoint
+from api.queries import QueryService
 from graph.namespaces import DK, ONTOLOGY_IRI, RES
 
 Quad = tuple[Node, Node, Node, Node]
@@ -41,20 +40,17 @@ FACT_CONTEXT = (
 DESCRIPTIONS_KEPT = 512
 
 
-def endpoint(request: Request) -> Endpoint:
-    """The app's SPARQL endpoint (its worker pool), or 503 while the workers start."""
-    found: Endpoint | None = getattr(request.app.state, "endpoint", None)
+def queries(request: Request) -> QueryService:
+    """The app's query service, or 503 while the workers start."""
+    found: QueryService | None = getattr(request.app.state, "queries", None)
     if found is None or not found.pool.ready:
         raise Problem(503, "not-ready", "Not ready", "the query workers are not ready")
     return found
 
 
 async def run(request: Request, query: str, fmt: str) -> bytes:
-    """Run `query` in a worker process and return its result serialized as `fmt`."""
-    ep = endpoint(request)
-    job = Job(query, (), (), fmt, ep.settings.max_rows)
-    reply = await ep.pool.run(job, ep.settings.query_timeout)
-    return reply.body
+    """The result of `query` serialized as `fmt`."""
+    return (await queries(request).run(query, fmt)).body
 
 
 async def select(request: Request, query: str) -> list[dict[str, Node]]:
@@ -129,7 +125,7 @@ async def catalogue(request: Request) -> Catalogue:
                 found.comments[row["term"]] = str(row["comment"])
             elif "article" in row:
                 found.articles[row["g"]] = (row["article"], str(row.get("title", row["article"])))
-        info = endpoint(request).pool.info
+        info = queries(request).pool.info
         found.graphs = sorted(URIRef(g) for g in (info.named_graphs if info else ()))
         s.catalogue = found
     return s.catalogue

@@ -19,8 +19,9 @@ from starlette.responses import FileResponse, Response
 from api.linkeddata.representation import HTML, TURTLE, if_none_match, not_found
 from api.linkeddata.site import Site, page, site
 from graph import __version__
-from graph.build import DUMP_FORMATS, DUMP_STEM, MANIFEST
+from graph.build import DUMP_FORMATS
 from graph.describe import VOID_FILE
+from graph.dumps import DUMP_STEM, MANIFEST
 from graph.ontology_docs import ONTOLOGY_DOC
 
 router = APIRouter(tags=["linked data"])

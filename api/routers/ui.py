@@ -2,7 +2,7 @@
 
 Both pages are rendered on the server and work without JavaScript; the home page loads YASGUI
 from api/static/vendor/ (installed by `make assets` from the pinned npm package) when present.
-Queries go through the endpoint's worker pool, like every other page.
+Queries go through the query service (api.queries), like every other page.
 """
 
 from __future__ import annotations
@@ -20,19 +20,19 @@ from rdflib.namespace import PROV, RDFS
 from rdflib.term import Node
 from starlette.responses import Response
 
-from api.linkeddata.describe import catalogue, run, select, term
+from api.linkeddata.describe import catalogue, queries, select, term
 from api.linkeddata.site import STATIC_DIR, page, short, site
-from api.problems import from_domain
+from api.problems import Problem
 from graph.catalog import ExampleQuery, load_examples
-from graph.errors import DiploKGError
 from graph.namespaces import BASE, DK, PREFIXES, RES, sparql_prologue
-from graph.stores.analysis import inspect_query
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["web interface"])
 
 VENDOR = STATIC_DIR / "vendor"
+#: What the query form asks for: a table (SELECT, ASK) in SPARQL JSON, a graph in Turtle.
+RESULT_ACCEPT = "application/sparql-results+json, text/turtle"
 #: Shown in the editor when no query or example is asked for.
 DEFAULT_QUERY = (
     sparql_prologue()
@@ -86,14 +86,12 @@ async def _answer(request: Request, query: str) -> tuple[Table | None, str | Non
     """The result of `query` as a table for the page, or the error message to show instead."""
     s = site(request)
     try:
-        form = str(inspect_query(query).form)
-        if form in ("CONSTRUCT", "DESCRIBE"):
-            body = await run(request, query, "turtle")
-            return Table([], [], graph=body.decode("utf-8")), None
-        body = await run(request, query, "json")
-    except DiploKGError as exc:
-        return None, from_domain(exc).detail
-    data = json.loads(body)
+        found = await queries(request).run(query, accept=RESULT_ACCEPT)
+    except Problem as exc:
+        return None, exc.detail
+    if found.format == "turtle":
+        return Table([], [], graph=found.body.decode("utf-8")), None
+    data = json.loads(found.body)
     if "boolean" in data:
         return Table([], [], boolean=bool(data["boolean"])), None
     columns = list(data["head"]["vars"])

@@ -8,13 +8,13 @@ from typing import Any
 
 from rdflib import Dataset
 
-from graph.stores.base import QueryResult, Store, StoreCapabilities, StoreError
+from graph.errors import StoreError
+from graph.stores.base import QueryResult, Store
 
 __all__ = [
     "STORE_CLASSES",
     "QueryResult",
     "Store",
-    "StoreCapabilities",
     "open_store",
     "open_store_spec",
     "parse_store_spec",
@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: How a store is named on the command line and in DIPLOKG_STORE.
-STORE_SPEC_HELP = "memory, oxigraph[:DIR] or sparql:QUERY_URL[,UPDATE_URL]"
+STORE_SPEC_HELP = "oxigraph[:DIR], memory (or rdflib) or sparql:QUERY_URL[,UPDATE_URL]"
 
 #: Backend name -> "module:Class"; modules are imported only when their backend is asked for.
 STORE_CLASSES: dict[str, str] = {
@@ -59,11 +59,12 @@ def open_store(kind: str, source: Path | Dataset | None = None, **options: Any) 
 def parse_store_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """`memory`, `oxigraph[:DIR]` or `sparql:QUERY_URL[,UPDATE_URL]` -> (backend, constructor options).
 
-    `oxigraph` without a directory keeps the store in memory; `remote:` is accepted for `sparql:`.
+    `oxigraph` without a directory keeps the store in memory; `rdflib` names the memory store
+    (rdflib's engine); `remote:` is accepted for `sparql:`.
     """
     kind, _, rest = spec.strip().partition(":")
     kind = kind.lower()
-    if kind == "memory" and not rest:
+    if kind in ("memory", "rdflib") and not rest:
         return "memory", {}
     if kind == "oxigraph":
         return "oxigraph", ({"path": rest} if rest else {})

@@ -17,99 +17,39 @@ The contract, for every backend (memory/rdflib, oxigraph, remote SPARQL 1.1 over
   query does the same. Graph IRIs always name graphs *already in the store*: an unknown IRI is
   an empty graph. **A store must never dereference an IRI** (no file read, no HTTP fetch) for
   FROM, FROM NAMED, default-graph-uri or named-graph-uri.
-* `SERVICE` targets are checked by the caller (`graph.stores.analysis`) before `query` is
-  called; a store that evaluates SERVICE itself must still refuse a target outside
-  `allowed_services` (raise `ForbiddenService`) before any connection.
+* Static checks (`graph.stores.analysis.inspect_query`: the form, updates refused, SERVICE
+  targets against the allow-list, FROM / FROM NAMED) are made by the caller, which passes its
+  `QueryInfo` as `info`; given none, a store makes them itself. A store that evaluates SERVICE
+  must never connect to a target outside `allowed_services`.
 * Errors are domain exceptions: `graph.errors.QuerySyntaxError` (with line/column when the
   parser gives them), `UpdateRefused`, `ForbiddenService`, `UnsupportedFormat`,
   `QueryTimeout` (a store whose engine can be cancelled may raise it itself; otherwise the
   caller stops the worker process), `StoreError` for anything else the backend reports.
-* The returned `QueryResult` knows its form, whether `max_rows` truncated it, and serializes
-  itself to any short format name of `graph.formats` that carries its form, as bytes in UTF-8.
-  A store serializes natively when its engine can (pyoxigraph writes SPARQL JSON/XML/CSV/TSV
-  and every RDF syntax itself); `RdflibResult` in `graph.stores.memory` is the shared fallback.
+* The returned `QueryResult` knows its form and serializes itself to any short format name of
+  `graph.formats` that carries its form, as bytes in UTF-8; once it has been serialized, its
+  `truncated` says whether `max_rows` cut it (a store may know before, Oxigraph's solutions
+  are cut while they are written). A store serializes natively when its engine can
+  (pyoxigraph writes SPARQL JSON/XML/CSV/TSV and every RDF syntax itself); `RdflibResult` in
+  `graph.stores.memory` serves rdflib and the remote store.
 * `triple_count()` counts the distinct triples of the default graph (the union);
   `named_graphs()` lists the named graphs' IRIs, sorted; `close()` frees the store's resources
   and is idempotent.
-* A store is used from one thread at a time unless `capabilities.thread_safe` says otherwise;
-  the API runs each store in its own worker process, so a store must be constructible there
-  from picklable arguments (see `graph.stores.open_store`).
+* A store is used from one thread at a time; the API runs each store in its own worker
+  process (api.worker), so a store must be constructible there from its spec (see
+  `graph.stores.open_store_spec`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from rdflib import Dataset
 
-from graph.errors import DiploKGError
 from graph.formats import QueryForm
-
-#: Default allow-list of SERVICE endpoints: Wikidata's public query service only.
-DEFAULT_ALLOWED_SERVICES: tuple[str, ...] = ("https://query.wikidata.org/sparql",)
-
-
-class StoreError(DiploKGError):
-    """The backend failed for a reason that is not the client's fault (a bug, an engine down)."""
-
-
-class QueryRefused(DiploKGError):
-    """The query is well-formed but this endpoint will not evaluate it (base class)."""
-
-
-class UpdateRefused(QueryRefused):
-    """A SPARQL 1.1 Update (INSERT, DELETE, LOAD, CLEAR, ...) reached a query operation."""
-
-
-class ForbiddenService(QueryRefused):
-    """A SERVICE clause names an endpoint outside the allow-list (or a variable)."""
-
-    def __init__(self, target: str, allowed: Sequence[str]) -> None:
-        self.target = target
-        self.allowed = tuple(allowed)
-        listed = ", ".join(self.allowed) or "none"
-        super().__init__(f"SERVICE <{target}> is not allowed; allowed endpoints: {listed}")
-
-
-class UnsupportedFormat(DiploKGError):
-    """The result of this query form cannot be written in the requested format."""
-
-    def __init__(self, form: QueryForm, fmt: str) -> None:
-        self.form = form
-        self.format = fmt
-        super().__init__(f"a {form} result cannot be serialized as {fmt!r}")
-
-
-class QueryTimeout(DiploKGError):
-    """Evaluation was stopped because it ran longer than the configured limit."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        super().__init__(f"the query was stopped after {seconds:g} s (the endpoint's time limit)")
-
-
-class ReadOnlyStore(DiploKGError):
-    """The store cannot be written to (loading into a read-only remote store, for instance)."""
-
-
-@dataclass(frozen=True)
-class StoreCapabilities:
-    """What a backend can do; the API reads these instead of testing a backend's class."""
-
-    #: Short format names (graph.formats) the engine serializes itself, without rdflib.
-    native_formats: frozenset[str] = frozenset()
-    #: The engine can evaluate SERVICE (federation) clauses.
-    federation: bool = False
-    #: The engine can stop a running query itself (otherwise the caller kills the process).
-    cancellable: bool = False
-    #: `query` may be called from several threads at once.
-    thread_safe: bool = False
-    #: SPARQL 1.1 Query features beyond the core, as sd:Feature IRIs or names.
-    features: frozenset[str] = field(default_factory=frozenset)
+from graph.stores.analysis import QueryInfo
 
 
 class QueryResult(ABC):
@@ -132,7 +72,6 @@ class Store(ABC):
 
     #: Short backend name: "memory", "oxigraph", "remote".
     name: ClassVar[str]
-    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities()
 
     @abstractmethod
     def load_dataset(self, source: Path | Dataset) -> None:
@@ -146,8 +85,13 @@ class Store(ABC):
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         max_rows: int | None = None,
+        info: QueryInfo | None = None,
     ) -> QueryResult:
-        """Evaluate one SPARQL 1.1 query over the service dataset or the one the arguments give."""
+        """Evaluate one SPARQL 1.1 query over the service dataset or the one the arguments give.
+
+        `info` is the query's static reading (graph.stores.analysis.inspect_query) when the
+        caller has checked it already; otherwise the store inspects and checks it itself.
+        """
 
     @abstractmethod
     def triple_count(self) -> int:

@@ -21,17 +21,15 @@ from rdflib.plugins.sparql.processor import SPARQLResult
 from rdflib.plugins.sparql.sparql import Query, QueryContext
 from rdflib.term import Node
 
-from graph.build import load_build
-from graph.errors import QuerySyntaxError
+from graph.dumps import load_build
+from graph.errors import QuerySyntaxError, UnsupportedFormat
 from graph.formats import RDFLIB_NAMES, QueryForm, by_name, tsv_results
 from graph.loading import new_dataset
 from graph.namespaces import PREFIXES
-from graph.stores.analysis import inspect_query, syntax_error
-from graph.stores.base import QueryResult, Store, StoreCapabilities, UnsupportedFormat
+from graph.stores.analysis import QueryInfo, inspect_query, syntax_error
+from graph.stores.base import QueryResult, Store
 
 log = logging.getLogger(__name__)
-
-_ALL_FORMATS = frozenset(RDFLIB_NAMES) | {"tsv"}
 
 
 @dataclass(frozen=True)
@@ -75,9 +73,6 @@ class MemoryStore(Store):
     """rdflib in memory; the default graph is the union of the named graphs."""
 
     name: ClassVar[str] = "memory"
-    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        native_formats=_ALL_FORMATS, federation=True, cancellable=False, thread_safe=False
-    )
 
     def __init__(self, *, prepared_cache_size: int = 512, dataset_cache_size: int = 16) -> None:
         # rdflib would otherwise fetch the IRI of a FROM / FROM NAMED graph it does not hold.
@@ -104,8 +99,9 @@ class MemoryStore(Store):
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         max_rows: int | None = None,
+        info: QueryInfo | None = None,
     ) -> QueryResult:
-        prepared = self._prepare(sparql)
+        prepared = self._prepare(sparql, info)
         if default_graph_uris or named_graph_uris:
             default, named = tuple(default_graph_uris), tuple(named_graph_uris)
         else:
@@ -148,12 +144,13 @@ class MemoryStore(Store):
         self._prepared.clear()
         self._views.clear()
 
-    def _prepare(self, sparql: str) -> _Prepared:
+    def _prepare(self, sparql: str, info: QueryInfo | None) -> _Prepared:
         cached = self._prepared.get(sparql)
         if cached is not None:
             self._prepared.move_to_end(sparql)
             return cached
-        info = inspect_query(sparql)  # refuses updates; syntax errors with their position
+        if info is None:  # refuses updates; syntax errors with their position
+            info = inspect_query(sparql)
         try:
             query = translateQuery(parseQuery(sparql), initNs=PREFIXES)
         except ParseException as exc:

@@ -17,32 +17,22 @@ import gc
 import itertools
 import json
 import logging
-import re
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyoxigraph as ox
 from rdflib import Dataset
-from rdflib.plugins.sparql.processor import SPARQLResult
 
-from graph.build import dataset_digest, dump_path, read_manifest
-from graph.errors import QuerySyntaxError
+from graph.dumps import dataset_digest, dump_path, read_manifest
+from graph.errors import DEFAULT_ALLOWED_SERVICES, StoreError, UnsupportedFormat
 from graph.formats import QueryForm, by_name
 from graph.namespaces import PREFIXES
-from graph.stores.analysis import check_services, inspect_query
-from graph.stores.base import (
-    DEFAULT_ALLOWED_SERVICES,
-    QueryResult,
-    Store,
-    StoreCapabilities,
-    StoreError,
-    UnsupportedFormat,
-)
-from graph.stores.oxigraph_terms import to_rdflib
+from graph.stores.analysis import QueryInfo, engine_syntax_error, inspect_query
+from graph.stores.base import QueryResult, Store
 
 log = logging.getLogger(__name__)
 
@@ -62,97 +52,130 @@ _GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
     "jsonld": ox.RdfFormat.JSON_LD,
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
-_DESCRIBE = re.compile(r"\bDESCRIBE\b", re.IGNORECASE)
+#: The fewest bytes a row takes in each format, separators included (JSON `{},`, CSV CRLF,
+#: XML `<result></result>`): output shorter than `max_rows` times this has at most `max_rows`
+#: rows, so it needs no counting.
+_MIN_ROW_BYTES = {"json": 3, "xml": 17, "csv": 2}
 
 
-def _json_term(term: Any) -> dict[str, str]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    raise StoreError(f"unsupported term in a result: {term!r}")
+class _TooLong(Exception):
+    """Raised from inside pyoxigraph's serializer to stop it (see _Sink)."""
+
+
+class _Sink:
+    """A file-like target for pyoxigraph's serializers that stops them past a limit: `max_bytes`
+    bytes, or `max_lines` newlines (TSV, one row a line after the header, newlines in literals
+    escaped). What was written before the limit is kept."""
+
+    def __init__(self, max_bytes: int | None = None, max_lines: int | None = None) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.lines = 0
+        self.max_bytes = max_bytes
+        self.max_lines = max_lines
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise _TooLong
+        if self.max_lines is not None:
+            self.lines += chunk.count(b"\n")
+            if self.lines > self.max_lines:
+                raise _TooLong
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    def value(self) -> bytes:
+        return b"".join(self.parts)
 
 
 class OxigraphResult(QueryResult):
-    """A pyoxigraph answer: serialized by Oxigraph itself (JSON by hand when rows were cut)."""
+    """A pyoxigraph answer, written by pyoxigraph's own serializers in every format.
+
+    Solutions are serialized as they are evaluated. A result small enough that it cannot hold
+    more than `max_rows` rows is written in one pass; a longer one is evaluated again (`rerun`)
+    as TSV, one row a line, cut after `max_rows` rows, and that TSV is parsed back and written
+    in the format asked for.
+    """
 
     def __init__(
         self,
         form: QueryForm,
-        *,
-        variables: list[str] | None = None,
-        rows: list[Any] | None = None,
-        boolean: bool | None = None,
-        triples: list[Any] | None = None,
-        truncated: bool = False,
+        answer: Any,
+        rerun: Callable[[], Any],
+        max_rows: int | None,
     ) -> None:
         self.form = form
-        self.variables = variables or []
-        self.rows = rows or []
-        self.boolean = boolean
-        self.triples = triples or []
-        self.truncated = truncated
+        self._answer = answer
+        self._rerun = rerun
+        self._max_rows = max_rows
+        self._triples: list[Any] | None = None
+        if form.returns_graph:  # a graph is a set: CONSTRUCT may repeat a triple
+            limit = None if max_rows is None else max_rows + 1
+            triples = list(itertools.islice(_distinct(answer), limit))
+            self.truncated = max_rows is not None and len(triples) > max_rows
+            self._triples = triples[:max_rows] if self.truncated else triples
 
     def serialize(self, fmt: str) -> bytes:
         spec = by_name(fmt)
         if spec is None or self.form not in spec.forms:
             raise UnsupportedFormat(self.form, fmt)
-        if self.form.returns_graph:
-            out = ox.serialize(self.triples, format=_GRAPH_FORMATS[spec.name], prefixes=PREFIXES)
-            assert out is not None
-            return out
-        if self.form is QueryForm.ASK:
-            if spec.name == "json":
-                return json.dumps({"head": {}, "boolean": bool(self.boolean)}).encode()
-            xml = self._rdflib().serialize(format="xml", encoding="utf-8")
-            assert isinstance(xml, bytes)
-            return xml
-        if spec.name == "json":
-            bindings = [
-                {v: _json_term(row[v]) for v in self.variables if row[v] is not None}
-                for row in self.rows
-            ]
-            body = {"head": {"vars": self.variables}, "results": {"bindings": bindings}}
-            return json.dumps(body, ensure_ascii=False).encode("utf-8")
-        if spec.name == "tsv":
-            from graph.formats import tsv_results
+        try:
+            if self._triples is not None:
+                out = ox.serialize(
+                    self._triples, format=_GRAPH_FORMATS[spec.name], prefixes=PREFIXES
+                )
+                assert out is not None
+                return out
+            if self.form is QueryForm.ASK:
+                return bytes(self._answer.serialize(format=_RESULT_FORMATS[spec.name]))
+            return self._solutions(spec.name)
+        except OSError as exc:
+            raise StoreError(f"oxigraph failed: {exc}") from None
 
-            cells = [[to_rdflib(row[v]) for v in self.variables] for row in self.rows]
-            return tsv_results(self.variables, cells)
-        out = self._rdflib().serialize(format=spec.name, encoding="utf-8")
-        assert isinstance(out, bytes)
+    def _solutions(self, fmt: str) -> bytes:
+        answer, self._answer = self._answer, None
+        if answer is None:  # serialized once already: evaluate again
+            answer = self._rerun()
+        if self._max_rows is None:
+            return bytes(answer.serialize(format=_RESULT_FORMATS[fmt]))
+        if fmt != "tsv":
+            sink = _Sink(max_bytes=_MIN_ROW_BYTES[fmt] * self._max_rows)
+            try:
+                answer.serialize(sink, format=_RESULT_FORMATS[fmt])
+                return sink.value()
+            except _TooLong:
+                answer = self._rerun()
+        sink = _Sink(max_lines=self._max_rows + 1)  # the header line, then one line a row
+        try:
+            answer.serialize(sink, format=ox.QueryResultsFormat.TSV)
+            tsv = sink.value()
+        except _TooLong:
+            self.truncated = True
+            tsv = _first_lines(sink.value(), self._max_rows + 1)
+        if fmt == "tsv":
+            return tsv
+        parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+        out = parsed.serialize(format=_RESULT_FORMATS[fmt])
+        assert out is not None
         return out
 
-    def _rdflib(self) -> SPARQLResult:
-        from rdflib import Variable
 
-        if self.form is QueryForm.ASK:
-            return SPARQLResult({"type_": "ASK", "askAnswer": bool(self.boolean)})
-        names = [Variable(v) for v in self.variables]
-        bindings = [
-            {n: to_rdflib(row[str(n)]) for n in names if row[str(n)] is not None}
-            for row in self.rows
-        ]
-        return SPARQLResult({"type_": "SELECT", "vars_": names, "bindings": bindings})
+def _first_lines(data: bytes, count: int) -> bytes:
+    end = -1
+    for _ in range(count):
+        end = data.index(b"\n", end + 1)
+    return data[: end + 1]
 
 
 class OxigraphStore(Store):
     """pyoxigraph (RocksDB) in DIR, or in memory when no path is given."""
 
     name: ClassVar[str] = "oxigraph"
-    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        native_formats=frozenset({"json", "xml", "csv", "tsv", *_GRAPH_FORMATS}),
-        federation=False,
-        cancellable=False,
-        thread_safe=True,
-    )
 
     def __init__(
         self,
@@ -294,10 +317,11 @@ class OxigraphStore(Store):
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         max_rows: int | None = None,
+        info: QueryInfo | None = None,
     ) -> QueryResult:
         store = self._require()
-        info = inspect_query(sparql)  # refuses updates; syntax errors with their position
-        check_services(info, self.allowed_services)
+        if info is None:
+            info = inspect_query(sparql, self.allowed_services)
         options: dict[str, Any] = {"prefixes": PREFIXES}
         if default_graph_uris or named_graph_uris:
             options["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris]
@@ -307,33 +331,27 @@ class OxigraphStore(Store):
             options["named_graphs"] = [ox.NamedNode(u) for u in info.from_named]
         else:
             options["use_default_graph_as_union"] = True
-        try:
-            answer = store.query(sparql, **options)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(str(exc)) from None
-        except OSError as exc:
-            raise StoreError(f"oxigraph failed: {exc}") from None
+
+        def run() -> Any:
+            try:
+                return store.query(sparql, **options)
+            except SyntaxError as exc:
+                raise engine_syntax_error(str(exc)) from None
+            except (OSError, ValueError) as exc:
+                raise StoreError(f"oxigraph failed: {exc}") from None
+
+        answer = run()
         form = info.form
-        limit = None if max_rows is None else max_rows + 1
+        if isinstance(answer, ox.QueryBoolean):
+            form = QueryForm.ASK
+        elif isinstance(answer, ox.QuerySolutions):
+            form = QueryForm.SELECT
+        elif not form.returns_graph:
+            form = QueryForm.CONSTRUCT
         try:
-            if isinstance(answer, ox.QueryBoolean):
-                return OxigraphResult(QueryForm.ASK, boolean=bool(answer))
-            if isinstance(answer, ox.QuerySolutions):
-                variables = [v.value for v in answer.variables]
-                rows = list(itertools.islice(answer, limit))
-                cut = max_rows is not None and len(rows) > max_rows
-                return OxigraphResult(
-                    form, variables=variables, rows=rows[:max_rows] if cut else rows, truncated=cut
-                )
-            triples = list(itertools.islice(_distinct(answer), limit))
+            return OxigraphResult(form, answer, run, max_rows)
         except OSError as exc:
             raise StoreError(f"oxigraph failed: {exc}") from None
-        except SyntaxError as exc:  # pragma: no cover - raised lazily by some engines
-            raise QuerySyntaxError(str(exc)) from None
-        cut = max_rows is not None and len(triples) > max_rows
-        if form not in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE):
-            form = QueryForm.DESCRIBE if _DESCRIBE.search(sparql) else QueryForm.CONSTRUCT
-        return OxigraphResult(form, triples=triples[:max_rows] if cut else triples, truncated=cut)
 
     def triple_count(self) -> int:
         self._require()

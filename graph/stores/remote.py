@@ -32,20 +32,19 @@ from rdflib.plugins.sparql.processor import SPARQLResult
 from rdflib.query import Result
 from rdflib.term import Node
 
-from graph.build import dataset_digest, load_build
-from graph.errors import QuerySyntaxError
+from graph.dumps import dataset_digest, load_build
+from graph.errors import (
+    DEFAULT_ALLOWED_SERVICES,
+    QuerySyntaxError,
+    ReadOnlyStore,
+    StoreError,
+    StoreUnavailable,
+)
 from graph.formats import QueryForm
 from graph.loading import new_dataset, parse_into
 from graph.namespaces import sparql_prologue
-from graph.stores.analysis import check_services, inspect_query
-from graph.stores.base import (
-    DEFAULT_ALLOWED_SERVICES,
-    QueryResult,
-    ReadOnlyStore,
-    Store,
-    StoreCapabilities,
-    StoreError,
-)
+from graph.stores.analysis import QueryInfo, inspect_query, parse
+from graph.stores.base import QueryResult, Store
 from graph.stores.memory import RdflibResult
 
 log = logging.getLogger(__name__)
@@ -66,9 +65,6 @@ class RemoteStore(Store):
     """A SPARQL 1.1 query endpoint (and optionally its update endpoint) over HTTP."""
 
     name: ClassVar[str] = "remote"
-    capabilities: ClassVar[StoreCapabilities] = StoreCapabilities(
-        native_formats=frozenset(), federation=False, cancellable=False, thread_safe=True
-    )
 
     def __init__(
         self,
@@ -89,12 +85,6 @@ class RemoteStore(Store):
         self._graphs: list[str] = []
         self._triples = 0
         self.reused = False
-
-    @classmethod
-    def from_spec(cls, spec: str, **options: Any) -> RemoteStore:
-        """A store from `QUERY_URL[,UPDATE_URL]` (the part after `sparql:`)."""
-        query_url, _, update_url = spec.partition(",")
-        return cls(query_url.strip(), update_url.strip() or None, **options)
 
     # --- loading ---------------------------------------------------------------------
 
@@ -175,9 +165,10 @@ class RemoteStore(Store):
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         max_rows: int | None = None,
+        info: QueryInfo | None = None,
     ) -> QueryResult:
-        info = inspect_query(sparql)  # refuses updates; syntax errors with their position
-        check_services(info, self.allowed_services)
+        if info is None:  # refuses updates and SERVICE outside the allow-list
+            info = inspect_query(sparql, self.allowed_services)
         if default_graph_uris or named_graph_uris:
             dataset = (list(default_graph_uris), list(named_graph_uris))
         elif info.from_default or info.from_named:
@@ -186,6 +177,20 @@ class RemoteStore(Store):
             dataset = (self._graphs, self._graphs)
         else:
             dataset = ([], [])
+        try:
+            return self._evaluate(sparql, info, dataset, max_rows)
+        except QuerySyntaxError as exc:
+            if exc.line is None and not info.parsed:
+                parse(sparql)  # the engine refused it: rdflib's parser says where, if it can
+            raise
+
+    def _evaluate(
+        self,
+        sparql: str,
+        info: QueryInfo,
+        dataset: tuple[list[str], list[str]],
+        max_rows: int | None,
+    ) -> QueryResult:
         params = {"default-graph-uri": dataset[0], "named-graph-uri": dataset[1]}
         text = sparql_prologue() + sparql
         if info.form.returns_graph:
@@ -258,9 +263,11 @@ class RemoteStore(Store):
                 # The engine refused the query itself (an undefined prefix, say): the client's
                 # error, reported as such, not a failure of the store.
                 raise QuerySyntaxError(f"the SPARQL engine refused the query: {detail}") from None
+            if exc.code in (502, 503, 504):  # the engine is down or overloaded: try later
+                raise StoreUnavailable(f"{url} answered HTTP {exc.code}: {detail}") from None
             raise StoreError(f"{url} answered HTTP {exc.code}: {detail}") from None
         except (OSError, ValueError) as exc:
-            raise StoreError(f"{url} could not be reached: {exc}") from None
+            raise StoreUnavailable(f"{url} could not be reached: {exc}") from None
         if "html" in ctype.lower():
             raise StoreError(f"{url} answered HTML ({ctype}) instead of {accept}")
         if expect is not None and not any(e in ctype.lower() for e in expect):

@@ -55,7 +55,7 @@ def test_format_parameter_accepts_a_media_type() -> None:
 def test_nothing_acceptable_raises_with_the_offers() -> None:
     with pytest.raises(NotAcceptable) as caught:
         negotiate(SOLUTIONS, "image/png", None)
-    assert [f.name for f in caught.value.offers] == ["json", "xml", "csv", "tsv"]
+    assert [name for name, _ in caught.value.offers] == ["json", "xml", "csv", "tsv"]
 
 
 def test_zero_quality_everywhere_is_not_acceptable() -> None:

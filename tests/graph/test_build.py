@@ -11,8 +11,8 @@ from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
 from graph.build import DUMP_STEM, PROJECT_INPUTS, BuildResult, Inputs, build, is_current
-from graph.errors import ValidationFailed
 from graph.namespaces import ENTITIES_GRAPH, GRAPH, ONTOLOGY_IRI
+from graph.validate import ValidationFailed
 
 SOURCE_GRAPHS = {
     str(ONTOLOGY_IRI),

@@ -10,9 +10,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.query import Result
 
-from graph.errors import QuerySyntaxError
+from graph.errors import QuerySyntaxError, UnsupportedFormat, UpdateRefused
 from graph.stores import open_store
-from graph.stores.base import Store, UnsupportedFormat, UpdateRefused
+from graph.stores.base import Store
 
 STORES = ["memory"]
 RUSSIA = "https://w3id.org/diplokg/resource/russia"
@@ -56,8 +56,9 @@ def test_unknown_graph_iri_is_an_empty_graph_never_fetched(store: Store) -> None
 
 def test_max_rows_truncates_and_says_so(store: Store) -> None:
     result = store.query("SELECT * WHERE { ?s ?p ?o }", max_rows=2)
+    body = result.serialize("json")
     assert result.truncated
-    assert len(list(Result.parse(io.BytesIO(result.serialize("json")), format="json"))) == 2
+    assert len(list(Result.parse(io.BytesIO(body), format="json"))) == 2
     graph = store.query("CONSTRUCT WHERE { ?s ?p ?o }", max_rows=2)
     assert graph.truncated
     assert len(Graph().parse(data=graph.serialize("turtle"), format="turtle")) == 2

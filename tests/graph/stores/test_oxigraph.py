@@ -11,7 +11,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
-from graph.stores.base import StoreError
+from graph.errors import StoreError
 from graph.stores.oxigraph import LOADED_MARKER, OxigraphStore, inspect_dump
 
 LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
@@ -138,3 +138,75 @@ def test_a_dump_that_is_not_valid_n_quads_is_a_store_error(tmp_path: Path, on_di
     store = OxigraphStore(tmp_path / "db" if on_disk else None)
     with store, pytest.raises(StoreError, match="cannot load"):
         store.load_dataset(dump)
+
+
+# --- results: pyoxigraph's serializers, cut at max_rows ----------------------------------------
+
+EX = "http://example.org/"
+#: Terms a round trip through TSV must keep exactly: escapes, language, datatype, blank node.
+ODD = [
+    Literal('tab\there, newline\nthere, "quotes", back\\slash'),
+    Literal("chat", lang="fr"),
+    Literal("42", datatype=URIRef("http://www.w3.org/2001/XMLSchema#integer")),
+    Literal("x" * 5000),  # long enough to send a small result down the counting path
+]
+
+
+@pytest.fixture(scope="module")
+def rows_store() -> OxigraphStore:
+    ds = Dataset()
+    graph = ds.graph(URIRef(EX + "g"))
+    for i in range(50):
+        graph.add((URIRef(f"{EX}s{i:02}"), URIRef(EX + "p"), Literal(i)))
+    for i, term in enumerate(ODD):
+        graph.add((URIRef(f"{EX}odd{i}"), URIRef(EX + "q"), term))
+    store = OxigraphStore()
+    store.load_dataset(ds)
+    return store
+
+
+ROWS = f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?s"
+ODD_ROWS = f"SELECT ?s ?o WHERE {{ ?s <{EX}q> ?o }} ORDER BY ?s"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+@pytest.mark.parametrize(
+    ("max_rows", "expected", "cut"),
+    [(10, 10, True), (49, 49, True), (50, 50, False), (500, 50, False)],
+)
+def test_solutions_are_cut_at_max_rows_in_every_format(
+    rows_store: OxigraphStore, fmt: str, max_rows: int, expected: int, cut: bool
+) -> None:
+    result = rows_store.query(ROWS, max_rows=max_rows)
+    body = result.serialize(fmt)
+    assert result.truncated is cut
+    rows = list(Result.parse(io.BytesIO(body), format=fmt))
+    assert len(rows) == expected
+    assert str(rows[0][0]) == f"{EX}s00"  # type: ignore[index]
+    assert str(rows[-1][0]) == f"{EX}s{expected - 1:02}"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "tsv"])
+def test_the_counting_path_keeps_every_term_exactly(rows_store: OxigraphStore, fmt: str) -> None:
+    """A result longer than max_rows minimal rows goes through TSV and back: nothing changes."""
+    direct = rows_store.query(ODD_ROWS).serialize(fmt)
+    counted = rows_store.query(ODD_ROWS, max_rows=len(ODD))
+    body = counted.serialize(fmt)
+    assert counted.truncated is False
+    got = [tuple(r) for r in Result.parse(io.BytesIO(body), format=fmt)]
+    want = [tuple(r) for r in Result.parse(io.BytesIO(direct), format=fmt)]
+    assert got == want
+    assert {row[1] for row in got} == set(ODD)
+
+
+def test_a_result_serialized_twice_is_evaluated_again(rows_store: OxigraphStore) -> None:
+    result = rows_store.query(ROWS, max_rows=100)
+    assert result.serialize("json") == result.serialize("json")
+
+
+def test_a_syntax_error_carries_oxigraph_s_line_and_column(rows_store: OxigraphStore) -> None:
+    from graph.errors import QuerySyntaxError
+
+    with pytest.raises(QuerySyntaxError) as raised:
+        rows_store.query("SELECT * WHERE {\n  ?s ?p \n}")
+    assert (raised.value.line, raised.value.column) == (3, 1)

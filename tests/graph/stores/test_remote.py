@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 
-from graph.stores.base import ReadOnlyStore, StoreError
+from graph.errors import ReadOnlyStore, StoreError
 from graph.stores.remote import MAX_GET_URL, RemoteStore
 from tests.support.virtuoso import VirtuosoServer
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from graph.errors import StoreError
 from graph.stores import parse_store_spec
-from graph.stores.base import StoreError
 
 
 @pytest.mark.parametrize(

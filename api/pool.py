@@ -1,0 +1,301 @@
+"""The query workers: child processes, each with its own store, killed when a query overruns.
+
+Neither rdflib nor pyoxigraph can cancel a query that is running, so a query runs in a worker
+process (api.worker) that the pool kills (SIGKILL) once the query's time is up; a replacement
+starts in the background while the other workers keep answering. A worker that dies for any
+other reason is replaced too, and only the query it held fails (WorkerLost).
+
+Each worker is an asyncio subprocess: a job goes to its standard input and its answer comes back
+on its standard output, each message a pickle preceded by its length (8 bytes, big-endian).
+Asyncio's streams read and write them without blocking the event loop, however large.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import pickle
+import struct
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.errors import DatasetNotBuilt, DiploKGError, QueryTimeout, StoreError, WorkerLost
+
+log = logging.getLogger(__name__)
+
+#: The length prefix of every message between the pool and a worker.
+LENGTH = struct.Struct("!Q")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query for a worker: text, protocol dataset, what the client accepts, row cap."""
+
+    query: str
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+    #: The request's Accept header, and its format parameters (`format`, `output`, `results`).
+    accept: str | None = None
+    formats: tuple[str, ...] = ()
+    max_rows: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A worker's answer: the query form, the format chosen, the body, whether rows were cut."""
+
+    form: str
+    format: str
+    body: bytes
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What the service description says about the data, reported by a worker once loaded."""
+
+    backend: str
+    triples: int
+    named_graphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Everything a worker needs to open its store (passed to it as JSON)."""
+
+    store: str
+    dataset: Path
+    allowed_services: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> str:
+        data = {"store": self.store, "dataset": str(self.dataset), "allowed": self.allowed_services}
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkerConfig:
+        data = json.loads(text)
+        return cls(data["store"], Path(data["dataset"]), tuple(data["allowed"]))
+
+
+class Undelivered(Exception):
+    """A job could not be written to a worker: it has gone, and never saw the job."""
+
+
+def frame(message: object) -> bytes:
+    """`message` as it travels between the pool and a worker."""
+    payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    return LENGTH.pack(len(payload)) + payload
+
+
+class _Worker:
+    """One `python -m api.worker` child process and its two pipes."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        assert process.stdin is not None and process.stdout is not None
+        self._stdin = process.stdin
+        self._stdout = process.stdout
+
+    @classmethod
+    async def spawn(cls, config: WorkerConfig) -> _Worker:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "api.worker",
+            config.to_json(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        return cls(process)
+
+    async def receive(self) -> Any:
+        """The worker's next message; EOFError when it has gone."""
+        try:
+            (size,) = LENGTH.unpack(await self._stdout.readexactly(LENGTH.size))
+            return pickle.loads(await self._stdout.readexactly(size))
+        except asyncio.IncompleteReadError:
+            raise EOFError("the query worker closed its output") from None
+
+    @property
+    def alive(self) -> bool:
+        """False once the worker is known to have exited or closed a pipe."""
+        return (
+            self.process.returncode is None
+            and not self._stdin.is_closing()
+            and not self._stdout.at_eof()
+        )
+
+    async def send(self, data: bytes) -> None:
+        """Write one framed message; Undelivered if the worker has gone (it never read it)."""
+        try:
+            self._stdin.write(data)
+            await self._stdin.drain()  # returns at once unless a long query fills the pipe
+        except (OSError, RuntimeError) as exc:  # uvloop: RuntimeError on a closed transport
+            raise Undelivered(str(exc)) from None
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+
+    async def stop(self, grace: float = 0.5) -> None:
+        """Close its input (it exits by itself), then kill it if it has not."""
+        with contextlib.suppress(Exception):
+            self._stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), grace)
+        except TimeoutError:
+            self.kill()
+            await self.process.wait()
+
+
+class QueryPool:
+    """`size` worker processes; a job goes to an idle one, a runaway's worker is killed."""
+
+    def __init__(self, config: WorkerConfig, size: int) -> None:
+        self.config = config
+        self.size = size
+        self.info: StoreInfo | None = None
+        #: Workers started to replace a killed or dead one.
+        self.respawns = 0
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._all: set[_Worker] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        #: Killed workers not yet reaped (their pipes close once they are).
+        self._reaping: set[_Worker] = set()
+        self._closed = False
+
+    async def start(self) -> StoreInfo:
+        """Start every worker and wait until all have loaded the store."""
+        infos = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        self.info = infos[0]
+        log.info(
+            "%d query workers ready (%s store, %d triples, %d named graphs, pid %d)",
+            self.size,
+            self.info.backend,
+            self.info.triples,
+            len(self.info.named_graphs),
+            os.getpid(),
+        )
+        return self.info
+
+    async def _spawn(self) -> StoreInfo:
+        worker = await _Worker.spawn(self.config)
+        self._all.add(worker)
+        try:
+            kind, payload = await worker.receive()
+        except BaseException as exc:
+            self._discard(worker)
+            if isinstance(exc, EOFError):
+                raise StoreError("a query worker died while loading the store") from None
+            raise
+        if kind != "ready":
+            self._discard(worker)
+            if isinstance(payload, DatasetNotBuilt):
+                raise payload
+            raise StoreError(f"a query worker could not open the store: {payload}")
+        self._idle.put_nowait(worker)
+        assert isinstance(payload, StoreInfo)
+        return payload
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        self._all.discard(worker)
+        self._reaping.add(worker)
+        self._background(self._reap(worker))
+
+    async def _reap(self, worker: _Worker) -> None:
+        await worker.process.wait()
+        self._reaping.discard(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill `worker` and start a replacement in the background."""
+        self._discard(worker)
+        if not self._closed:
+            self.respawns += 1
+            self._background(self._respawn())
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _respawn(self) -> None:
+        try:
+            await self._spawn()
+        except DiploKGError as exc:
+            log.error("could not restart a query worker: %s", exc)
+
+    async def run(self, job: Job, timeout: float) -> Answer:
+        """Evaluate `job` in a worker: its Answer, or the DiploKGError the worker raised;
+        QueryTimeout after `timeout` seconds, waiting for a worker included. A worker found dead
+        before it took the job is replaced and the job goes to another one."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        message = frame(job)
+        while True:
+            worker: _Worker | None = None
+            try:
+                async with asyncio.timeout_at(deadline):
+                    worker = await self._idle.get()
+                    if not worker.alive:
+                        self._replace(worker)
+                        continue
+                    await worker.send(message)
+            except Undelivered as exc:
+                assert worker is not None
+                log.warning("a query worker had gone (pid %s): %s", worker.process.pid, exc)
+                self._replace(worker)
+                continue
+            except BaseException as exc:  # time up or cancelled, maybe in the middle of a write
+                if worker is not None:
+                    self._replace(worker)
+                if isinstance(exc, TimeoutError):
+                    raise QueryTimeout(timeout) from None
+                raise
+            break
+        try:
+            async with asyncio.timeout_at(deadline):
+                kind, payload = await worker.receive()
+        except TimeoutError:
+            log.warning(
+                "query ran past %.3g s: stopping its worker (pid %s)", timeout, worker.process.pid
+            )
+            self._replace(worker)
+            raise QueryTimeout(timeout) from None
+        except asyncio.CancelledError:  # the client went away: the worker's state is unknown
+            self._replace(worker)
+            raise
+        except (EOFError, OSError) as exc:
+            log.error("a query worker died (pid %s): %s", worker.process.pid, exc)
+            self._replace(worker)
+            raise WorkerLost(
+                "the query worker stopped before answering; it is being replaced"
+            ) from None
+        self._idle.put_nowait(worker)
+        if kind == "ok":
+            assert isinstance(payload, Answer)
+            return payload
+        assert isinstance(payload, DiploKGError)
+        raise payload
+
+    @property
+    def ready(self) -> bool:
+        return self.info is not None and not self._closed and bool(self._all)
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the live workers."""
+        return sorted(w.process.pid for w in self._all)
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        workers = [*self._all, *self._reaping]
+        await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
+        self._all.clear()
+        self._reaping.clear()
