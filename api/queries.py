@@ -61,8 +61,9 @@ class QueryService:
     ) -> Reply:
         """The reply to a query operation (SPARQL 1.1 Protocol §2.1), errors as problem+json."""
         assert request.query is not None
-        query_id = uuid.uuid4().hex[:12]
         started = time.perf_counter()
+        logged = log.isEnabledFor(logging.INFO)
+        query_id = uuid.uuid4().hex[:12] if logged else ""
         if log.isEnabledFor(logging.DEBUG):
             log.debug("query %s text: %s", query_id, request.query)
         form = fmt = "-"
@@ -75,7 +76,7 @@ class QueryService:
             reply = problem_reply(from_domain(exc), instance)
         except Problem as exc:
             reply = problem_reply(exc, instance)
-        if log.isEnabledFor(logging.INFO):
+        if logged:
             log.info(
                 "query id=%s form=%s status=%d format=%s duration_ms=%.2f cache=%s",
                 query_id,

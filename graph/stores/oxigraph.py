@@ -58,6 +58,10 @@ _GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
 _MIN_ROW_BYTES = {"json": 3, "xml": 17, "csv": 2}
 
 
+#: "dk:", "rdfs:"...: a query without any of them uses no predeclared prefix.
+_PREFIX_MARKS = tuple(f"{name}:" for name in PREFIXES)
+
+
 class _TooLong(Exception):
     """Raised from inside pyoxigraph's serializer to stop it (see _Sink)."""
 
@@ -322,7 +326,9 @@ class OxigraphStore(Store):
         store = self._require()
         if info is None:
             info = inspect_query(sparql, self.allowed_services)
-        options: dict[str, Any] = {"prefixes": PREFIXES}
+        options: dict[str, Any] = {}
+        if any(mark in sparql for mark in _PREFIX_MARKS):  # maybe uses a predeclared prefix
+            options["prefixes"] = PREFIXES  # (15 us a query when passed: only when needed)
         if default_graph_uris or named_graph_uris:
             options["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris]
             options["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]

@@ -18,8 +18,9 @@ RECOGNIZING_STATE = "SELECT ?state WHERE { ?r a dk:Recognition ; dk:recognizingS
 RUSSIA = "https://w3id.org/diplokg/resource/russia"
 
 
-#: The protocol, format and error tests run on every store backend (issue 4).
-BACKENDS = ("memory", "oxigraph", "remote")
+#: The protocol, format and error tests run on every store backend: rdflib in memory, Oxigraph in
+#: memory (the default), Oxigraph in a directory, and a remote store (Virtuoso).
+BACKENDS = ("memory", "oxigraph", "oxigraph-dir", "remote")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -27,13 +28,13 @@ def store_spec(
     request: pytest.FixtureRequest, built_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
     """The `--store` spec of one backend, its dataset loaded once (as `diplokg serve` does)."""
-    if request.param == "oxigraph":
+    if request.param == "oxigraph-dir":
         spec = f"oxigraph:{tmp_path_factory.mktemp('oxigraph')}"
     elif request.param == "remote":
         server = request.getfixturevalue("virtuoso")
         spec = f"sparql:{server.sparql_url},{server.sparql_url}"
     else:
-        spec = "memory"
+        spec = request.param
     prepare_store(spec, built_dir)
     return spec
 
