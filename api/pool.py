@@ -6,7 +6,8 @@ starts in the background while the other workers keep answering. A worker that d
 other reason is replaced too, and only the query it held fails (WorkerLost).
 
 Each worker is an asyncio subprocess: a job goes to its standard input and its answer comes back
-on its standard output, each message a pickle preceded by its length (8 bytes, big-endian).
+on its standard output, each message a pickle preceded by its length (8 bytes, big-endian):
+a Job's fields as a tuple, then ("ok", *an Answer's fields) or ("error", the DiploKGError).
 Asyncio's streams read and write them without blocking the event loop, however large.
 """
 
@@ -44,6 +45,17 @@ class Job:
     formats: tuple[str, ...] = ()
     max_rows: int | None = None
 
+    def fields(self) -> tuple[object, ...]:
+        """What travels to the worker, in order (`Job(*fields)` rebuilds it)."""
+        return (
+            self.query,
+            self.default_graph_uris,
+            self.named_graph_uris,
+            self.accept,
+            self.formats,
+            self.max_rows,
+        )
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -53,6 +65,10 @@ class Answer:
     format: str
     body: bytes
     truncated: bool
+
+    def fields(self) -> tuple[object, ...]:
+        """What travels back from the worker, in order (`Answer(*fields)` rebuilds it)."""
+        return (self.form, self.format, self.body, self.truncated)
 
 
 @dataclass(frozen=True)
@@ -232,55 +248,53 @@ class QueryPool:
 
     async def run(self, job: Job, timeout: float) -> Answer:
         """Evaluate `job` in a worker: its Answer, or the DiploKGError the worker raised;
-        QueryTimeout after `timeout` seconds, waiting for a worker included. A worker found dead
+        QueryTimeout after `timeout` seconds, waiting for a worker included. A worker found gone
         before it took the job is replaced and the job goes to another one."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        message = frame(job)
-        while True:
-            worker: _Worker | None = None
-            try:
-                async with asyncio.timeout_at(deadline):
-                    worker = await self._idle.get()
-                    if not worker.alive:
-                        self._replace(worker)
-                        continue
-                    await worker.send(message)
-            except Undelivered as exc:
-                assert worker is not None
-                log.warning("a query worker had gone (pid %s): %s", worker.process.pid, exc)
-                self._replace(worker)
-                continue
-            except BaseException as exc:  # time up or cancelled, maybe in the middle of a write
-                if worker is not None:
-                    self._replace(worker)
-                if isinstance(exc, TimeoutError):
-                    raise QueryTimeout(timeout) from None
-                raise
-            break
+        message = frame(job.fields())  # a tuple pickles in a third of a dataclass's time
+        worker: _Worker | None = None
+        delivered = False
         try:
-            async with asyncio.timeout_at(deadline):
-                kind, payload = await worker.receive()
+            async with asyncio.timeout(timeout):
+                while not delivered:
+                    worker = await self._idle.get()
+                    try:
+                        if not worker.alive:
+                            raise Undelivered("it had exited")
+                        await worker.send(message)
+                        delivered = True
+                    except Undelivered as exc:
+                        log.warning("a query worker had gone (pid %s): %s", worker.process.pid, exc)
+                        self._replace(worker)
+                        worker = None
+                assert worker is not None
+                reply = await worker.receive()
         except TimeoutError:
-            log.warning(
-                "query ran past %.3g s: stopping its worker (pid %s)", timeout, worker.process.pid
-            )
-            self._replace(worker)
+            if worker is not None:  # it holds the job (or part of it): stop it
+                log.warning(
+                    "query ran past %.3g s: stopping its worker (pid %s)",
+                    timeout,
+                    worker.process.pid,
+                )
+                self._replace(worker)
             raise QueryTimeout(timeout) from None
-        except asyncio.CancelledError:  # the client went away: the worker's state is unknown
-            self._replace(worker)
-            raise
         except (EOFError, OSError) as exc:
+            assert worker is not None
             log.error("a query worker died (pid %s): %s", worker.process.pid, exc)
             self._replace(worker)
             raise WorkerLost(
                 "the query worker stopped before answering; it is being replaced"
             ) from None
+        except BaseException:  # cancelled (the client went away): the worker's state is unknown
+            if worker is not None:
+                self._replace(worker)
+            raise
+        assert worker is not None
         self._idle.put_nowait(worker)
-        if kind == "ok":
-            assert isinstance(payload, Answer)
-            return payload
-        assert isinstance(payload, DiploKGError)
-        raise payload
+        if reply[0] == "ok":
+            return Answer(*reply[1:])
+        error = reply[1]
+        assert isinstance(error, DiploKGError)
+        raise error
 
     @property
     def ready(self) -> bool:

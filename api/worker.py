@@ -1,19 +1,20 @@
 """A query worker process (`python -m api.worker CONFIG_JSON`, started by api.pool): check, negotiate, run, serialize.
 
 It opens its store, reports `("ready", StoreInfo)`, then answers each Job read from standard
-input with `("ok", Answer)` or `("error", DiploKGError)` on its original standard output (the
-message format of api.pool). Anything a library prints goes to standard error instead. Every
+input (its fields as a tuple) with `("ok", *Answer's fields)` or `("error", DiploKGError)` on
+its original standard output (the message format of api.pool). Anything a library prints goes to standard error instead. Every
 step of a query happens here, against its time limit: the static checks (form, updates, SERVICE
 allow-list, dataset clauses), the choice of format, evaluation and serialization.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 from api.negotiation import negotiate
@@ -61,6 +62,12 @@ def serve(config: WorkerConfig, jobs: BinaryIO, replies: BinaryIO) -> None:
         replies.write(frame(message))
         replies.flush()
 
+    with contextlib.suppress(BrokenPipeError):  # the server went away: nothing to answer
+        _serve(config, jobs, send)
+
+
+def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None]) -> None:
+
     try:
         _, options = parse_store_spec(config.store)
         own = [options.get("query_url"), options.get("update_url")]
@@ -75,9 +82,12 @@ def serve(config: WorkerConfig, jobs: BinaryIO, replies: BinaryIO) -> None:
         header = jobs.read(LENGTH.size)
         if len(header) < LENGTH.size:
             break
-        job: Job = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
+        job = Job(*pickle.loads(jobs.read(LENGTH.unpack(header)[0])))
         try:
-            reply: tuple[str, object] = ("ok", answer(store, job, config.allowed_services))
+            reply: tuple[object, ...] = (
+                "ok",
+                *answer(store, job, config.allowed_services).fields(),
+            )
         except DiploKGError as exc:
             reply = ("error", exc)
         except PermissionError as exc:  # the network guard stopped a fetch
