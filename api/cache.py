@@ -39,16 +39,11 @@ class ResultCache:
         self.entries = entries
         self.max_bytes = max_bytes
         self._data: OrderedDict[tuple[object, ...], CachedResult] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: tuple[object, ...]) -> CachedResult | None:
         found = self._data.get(key)
-        if found is None:
-            self.misses += 1
-            return None
-        self._data.move_to_end(key)
-        self.hits += 1
+        if found is not None:
+            self._data.move_to_end(key)
         return found
 
     def put(self, key: tuple[object, ...] | None, answer: Answer) -> CachedResult:

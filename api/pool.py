@@ -183,6 +183,8 @@ class QueryPool:
         self._tasks: set[asyncio.Task[None]] = set()
         #: Killed workers not yet reaped (their pipes close once they are).
         self._reaping: set[_Worker] = set()
+        #: Replacements being started (queries wait for them rather than fail).
+        self._starting = 0
         self._closed = False
 
     async def start(self) -> StoreInfo:
@@ -233,6 +235,7 @@ class QueryPool:
         self._discard(worker)
         if not self._closed:
             self.respawns += 1
+            self._starting += 1
             self._background(self._respawn())
 
     def _background(self, work: Any) -> None:
@@ -245,6 +248,8 @@ class QueryPool:
             await self._spawn()
         except DiploKGError as exc:
             log.error("could not restart a query worker: %s", exc)
+        finally:
+            self._starting -= 1
 
     async def run(self, job: Job, timeout: float) -> Answer:
         """Evaluate `job` in a worker: its Answer, or the DiploKGError the worker raised;
@@ -298,7 +303,7 @@ class QueryPool:
 
     @property
     def ready(self) -> bool:
-        return self.info is not None and not self._closed and bool(self._all)
+        return self.info is not None and not self._closed and bool(self._all or self._starting)
 
     @property
     def pids(self) -> list[int]:

@@ -52,14 +52,28 @@ class QueryService:
         self.pool = pool
         self.cache = ResultCache(settings.result_cache_entries, settings.result_cache_max_bytes)
 
+    def cached(self, key: tuple[object, ...], if_none_match: str | None) -> Reply | None:
+        """The reply to a request whose result is in the cache under `key` (logged as a hit),
+        or None."""
+        found = self.cache.get(key)
+        if found is None:
+            return None
+        reply = self._ok(found, if_none_match)
+        if log.isEnabledFor(logging.INFO):
+            self._log(uuid.uuid4().hex[:12], found.form, reply.status, found.format, 0.0, "hit")
+        return reply
+
     async def answer(
         self,
         request: SparqlRequest,
         accept: str | None,
         if_none_match: str | None = None,
         instance: str = "/sparql",
+        key: tuple[object, ...] | None = None,
     ) -> Reply:
-        """The reply to a query operation (SPARQL 1.1 Protocol §2.1), errors as problem+json."""
+        """The reply to a query operation (SPARQL 1.1 Protocol §2.1), errors as problem+json.
+        `key` is the request as the client sent it, under which its result is cached (default:
+        the request as parsed)."""
         assert request.query is not None
         started = time.perf_counter()
         logged = log.isEnabledFor(logging.INFO)
@@ -69,7 +83,7 @@ class QueryService:
         form = fmt = "-"
         cache_state = "miss"
         try:
-            found, cache_state = await self._result(request, accept)
+            found, cache_state = await self._result(request, accept, key)
             form, fmt = found.form, found.format
             reply = self._ok(found, if_none_match)
         except DiploKGError as exc:
@@ -77,22 +91,29 @@ class QueryService:
         except Problem as exc:
             reply = problem_reply(exc, instance)
         if logged:
-            log.info(
-                "query id=%s form=%s status=%d format=%s duration_ms=%.2f cache=%s",
-                query_id,
-                form,
-                reply.status,
-                fmt,
-                (time.perf_counter() - started) * 1000,
-                cache_state,
-            )
+            elapsed = (time.perf_counter() - started) * 1000
+            self._log(query_id, form, reply.status, fmt, elapsed, cache_state)
         return reply
 
-    async def _result(self, request: SparqlRequest, accept: str | None) -> tuple[CachedResult, str]:
+    @staticmethod
+    def _log(query_id: str, form: str, status: int, fmt: str, ms: float, cache: str) -> None:
+        """The one INFO line per query."""
+        log.info(
+            "query id=%s form=%s status=%d format=%s duration_ms=%.2f cache=%s",
+            query_id,
+            form,
+            status,
+            fmt,
+            ms,
+            cache,
+        )
+
+    async def _result(
+        self, request: SparqlRequest, accept: str | None, key: tuple[object, ...] | None = None
+    ) -> tuple[CachedResult, str]:
         assert request.query is not None
         settings = self.settings
-        key = None
-        if len(request.query) <= MAX_CACHED_QUERY_CHARS:
+        if key is None and len(request.query) <= MAX_CACHED_QUERY_CHARS:
             key = (
                 request.query,
                 request.default_graph_uris,
@@ -100,6 +121,7 @@ class QueryService:
                 accept,
                 request.formats,
             )
+        if key is not None:
             cached = self.cache.get(key)
             if cached is not None:
                 return cached, "hit"

@@ -19,8 +19,14 @@ DUMP_STEM = "diplokg"
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
+    """The manifest of the build in `out_dir`, or None when there is none (or it is unreadable)."""
+    return read_json_object(out_dir / MANIFEST)
+
+
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """A JSON object from `path`, or None when the file is missing, unreadable or not an object."""
     try:
-        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

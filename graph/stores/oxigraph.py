@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from graph.dumps import dataset_digest, dump_path, read_manifest
+from graph.dumps import dataset_digest, dump_path, read_json_object, read_manifest
 from graph.errors import DEFAULT_ALLOWED_SERVICES, StoreError, UnsupportedFormat
 from graph.formats import QueryForm, by_name
 from graph.namespaces import PREFIXES
@@ -422,8 +422,4 @@ def inspect_dump(source: Path) -> Dump:
 
 
 def _read_marker(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((path / LOADED_MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return read_json_object(path / LOADED_MARKER)

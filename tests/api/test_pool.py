@@ -91,6 +91,7 @@ def test_a_worker_that_dies_is_reported_and_replaced(built_dir: Path) -> None:
         worker.process.kill()
         with pytest.raises(WorkerLost):
             await pool.run(job(ASK), 20)
+        assert pool.ready  # its replacement is starting: queries wait for it
         answer = await pool.run(job(ASK), 20)  # waits for the replacement
         assert json.loads(answer.body)["boolean"] is True
         assert pool.respawns == 1

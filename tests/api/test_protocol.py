@@ -160,3 +160,28 @@ def test_syntax_error_is_400_with_message_and_position(client: TestClient) -> No
 def test_undefined_prefix_is_400(client: TestClient) -> None:
     response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s nope:p ?o }"})
     assert response.status_code == 400
+
+
+def test_head_query_answers_the_get_headers_without_a_body(client: TestClient) -> None:
+    get = client.get("/sparql", params={"query": RECOGNIZING_STATE})
+    head = client.head("/sparql", params={"query": RECOGNIZING_STATE})
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_other_methods_are_405_naming_the_allowed_ones(client: TestClient) -> None:
+    response = client.put("/sparql", params={"query": RECOGNIZING_STATE})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, POST, OPTIONS"
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_dataset_parameters_without_a_query_are_400_not_the_service_description(
+    client: TestClient,
+) -> None:
+    response = client.get("/sparql", params={"named-graph-uri": "https://example.org/g"})
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("/missing-query")
+    assert client.get("/sparql", params={"format": "turtle"}).status_code == 200
