@@ -9,9 +9,10 @@ per query (docs/endpoint.md, "Logging").
 
 from __future__ import annotations
 
+import itertools
 import logging
+import secrets
 import time
-import uuid
 from dataclasses import dataclass
 
 from api.cache import CachedResult, ResultCache, entity_tags
@@ -51,6 +52,12 @@ class QueryService:
         self.settings = settings
         self.pool = pool
         self.cache = ResultCache(settings.result_cache_entries, settings.result_cache_max_bytes)
+        #: Query ids: this process's random prefix, then a counter (cheaper than a uuid4 each).
+        self._id_prefix = secrets.token_hex(3)
+        self._ids = itertools.count()
+
+    def _next_id(self) -> str:
+        return f"{self._id_prefix}{next(self._ids) & 0xFFFFFF:06x}"
 
     def cached(self, key: tuple[object, ...], if_none_match: str | None) -> Reply | None:
         """The reply to a request whose result is in the cache under `key` (logged as a hit),
@@ -60,7 +67,7 @@ class QueryService:
             return None
         reply = self._ok(found, if_none_match)
         if log.isEnabledFor(logging.INFO):
-            self._log(uuid.uuid4().hex[:12], found.form, reply.status, found.format, 0.0, "hit")
+            self._log(self._next_id(), found.form, reply.status, found.format, 0.0, "hit")
         return reply
 
     async def answer(
@@ -77,7 +84,7 @@ class QueryService:
         assert request.query is not None
         started = time.perf_counter()
         logged = log.isEnabledFor(logging.INFO)
-        query_id = uuid.uuid4().hex[:12] if logged else ""
+        query_id = self._next_id() if logged else ""
         if log.isEnabledFor(logging.DEBUG):
             log.debug("query %s text: %s", query_id, request.query)
         form = fmt = "-"

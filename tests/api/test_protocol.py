@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import RECOGNIZING_STATE, RUSSIA, first_column
@@ -185,3 +186,20 @@ def test_dataset_parameters_without_a_query_are_400_not_the_service_description(
     assert response.status_code == 400
     assert response.json()["type"].endswith("/missing-query")
     assert client.get("/sparql", params={"format": "turtle"}).status_code == 200
+
+
+def test_each_query_logs_one_info_line_with_its_form_status_format_and_cache_state(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    query = RECOGNIZING_STATE + " # logged"
+    with caplog.at_level("INFO", logger="api.queries"):
+        client.get("/sparql", params={"query": query})
+        client.get("/sparql", params={"query": query})
+        client.get("/sparql", params={"query": "SELEC"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "api.queries"]
+    assert len(lines) == 3
+    assert "form=SELECT status=200 format=json" in lines[0] and lines[0].endswith("cache=miss")
+    assert lines[1].endswith("cache=hit")
+    assert "status=400" in lines[2]
+    ids = [line.split()[1] for line in lines]
+    assert len(set(ids)) == 3 and all(len(i) == len("id=") + 12 for i in ids)
