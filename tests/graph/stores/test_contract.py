@@ -1,4 +1,4 @@
-"""The Store contract and the competency questions on every backend beyond memory (oxigraph, remote).
+"""The Store contract and the competency questions on every backend beyond memory (Oxigraph in a directory and in memory, remote).
 
 The contract tests are the memory backend's (tests/graph/test_stores_memory.py), collected here
 again with this module's `store` fixture; the competency questions must give their expected
@@ -29,7 +29,8 @@ from tests.graph.test_stores_memory import (  # noqa: F401 - collected again on 
     test_unknown_graph_iri_is_an_empty_graph_never_fetched,
 )
 
-BACKENDS = ["oxigraph", "remote"]
+#: oxigraph: in a directory; oxigraph-memory: in memory (the endpoint's default store).
+BACKENDS = ["oxigraph", "oxigraph-memory", "remote"]
 EXAMPLES = load_examples()
 #: Answers that a backend's engine gets wrong, with the reason (checked: they must still fail).
 ENGINE_BUGS: dict[tuple[str, str], str] = {}
@@ -40,7 +41,8 @@ def store(
     request: pytest.FixtureRequest, built_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Store]:
     options = backend_options(request, tmp_path_factory)
-    with open_store(request.param, built_dir, **options) as opened:
+    kind = "oxigraph" if request.param == "oxigraph-memory" else request.param
+    with open_store(kind, built_dir, **options) as opened:
         yield opened
 
 
