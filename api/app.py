@@ -34,7 +34,6 @@ class DiploKG(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == sparql.PATH:
-            scope["app"] = self
             await self.sparql(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
@@ -83,9 +82,7 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
     async def healthz(request: Request) -> Response:
         queries: QueryService | None = getattr(request.app.state, "queries", None)
         if queries is None or not queries.pool.ready or queries.pool.info is None:
-            return problems.Problem(
-                503, "not-ready", "Not ready", "the query workers are not ready"
-            ).response(request.url.path)
+            return problems.not_ready().response(request.url.path)
         info = queries.pool.info
         return JSONResponse(
             {"status": "ok", "store": info.backend, "triples": info.triples, "version": __version__}

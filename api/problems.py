@@ -77,6 +77,11 @@ class Problem(Exception):
         )
 
 
+def not_ready() -> Problem:
+    """503 while the query workers start (or have all died and none could be restarted)."""
+    return Problem(503, "not-ready", "Not ready", "the query workers are not ready")
+
+
 def negotiate_or_406(
     offers: tuple[Format, ...], accept: str | None, formats: str | tuple[str, ...] | None
 ) -> Format:

@@ -79,8 +79,8 @@ class QueryService:
         key: tuple[object, ...] | None = None,
     ) -> Reply:
         """The reply to a query operation (SPARQL 1.1 Protocol §2.1), errors as problem+json.
-        `key` is the request as the client sent it, under which its result is cached (default:
-        the request as parsed)."""
+        `key` is the request as the client sent it, already looked up with `cached`: the result
+        is kept under it (default: under the request as parsed, looked up here)."""
         assert request.query is not None
         started = time.perf_counter()
         logged = log.isEnabledFor(logging.INFO)
@@ -128,7 +128,6 @@ class QueryService:
                 accept,
                 request.formats,
             )
-        if key is not None:
             cached = self.cache.get(key)
             if cached is not None:
                 return cached, "hit"

@@ -2,9 +2,10 @@
 
 It opens its store, reports `("ready", StoreInfo)`, then answers each Job read from standard
 input (its fields as a tuple) with `("ok", *Answer's fields)` or `("error", DiploKGError)` on
-its original standard output (the message format of api.pool). Anything a library prints goes to standard error instead. Every
-step of a query happens here, against its time limit: the static checks (form, updates, SERVICE
-allow-list, dataset clauses), the choice of format, evaluation and serialization.
+its original standard output (the message format of api.pool); anything a library prints goes
+to standard error instead. Every step of a query happens here, against its time limit: the
+static checks (form, updates, SERVICE allow-list, dataset clauses), the choice of format,
+evaluation and serialization.
 """
 
 from __future__ import annotations
@@ -67,7 +68,6 @@ def serve(config: WorkerConfig, jobs: BinaryIO, replies: BinaryIO) -> None:
 
 
 def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None]) -> None:
-
     try:
         _, options = parse_store_spec(config.store)
         own = [options.get("query_url"), options.get("update_url")]

@@ -18,7 +18,7 @@ from rdflib.term import Node
 from starlette.concurrency import run_in_threadpool
 
 from api.linkeddata.site import site
-from api.problems import Problem
+from api.problems import not_ready
 from api.queries import QueryService
 from graph.namespaces import DK, ONTOLOGY_IRI, RES
 
@@ -44,7 +44,7 @@ def queries(request: Request) -> QueryService:
     """The app's query service, or 503 while the workers start."""
     found: QueryService | None = getattr(request.app.state, "queries", None)
     if found is None or not found.pool.ready:
-        raise Problem(503, "not-ready", "Not ready", "the query workers are not ready")
+        raise not_ready()
     return found
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from api.cache import etag_of
 from api.linkeddata.site import page
 from api.problems import Problem, negotiate_or_406
-from graph.formats import Format, by_name
+from graph.formats import RDFLIB_NAMES, Format, by_name
 from graph.namespaces import PREFIXES
 
 #: HTML is offered beside the RDF syntaxes; it is not a SPARQL result format, so it lives here.
@@ -33,7 +33,6 @@ TURTLE, JSONLD, NTRIPLES, RDFXML = (_fmt(n) for n in ("turtle", "jsonld", "ntrip
 #: Offers for an IRI, preferred first: Turtle when the client does not say (curl, `*/*`).
 OFFERS: tuple[Format, ...] = (TURTLE, HTML, JSONLD, NTRIPLES, RDFXML)
 RDF_OFFERS: tuple[Format, ...] = (TURTLE, JSONLD, NTRIPLES, RDFXML)
-RDFLIB_NAMES = {"turtle": "turtle", "jsonld": "json-ld", "ntriples": "nt", "rdfxml": "xml"}
 
 
 def choose(request: Request, offers: tuple[Format, ...] = OFFERS) -> Format:

@@ -17,7 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.pool import StoreInfo
-from api.problems import Problem, negotiate_or_406
+from api.problems import Problem, negotiate_or_406, not_ready
 from api.protocol import DIRECT, FORM, bad_request, parse, too_large
 from api.queries import (
     EXPOSED_HEADERS,
@@ -28,14 +28,12 @@ from api.queries import (
 )
 from api.service_description import describe
 from api.settings import Settings
-from graph.formats import FORMATS, Format, QueryForm, formats_for
+from graph.formats import FORMATS, RDFLIB_NAMES, Format, QueryForm, formats_for
 
 log = logging.getLogger(__name__)
 
 PATH = "/sparql"
 GRAPH_FORMATS = formats_for(QueryForm.CONSTRUCT)
-#: rdflib's plugin names for the service description's formats.
-_RDFLIB = {"ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml", "turtle": "turtle"}
 #: Bodies up to this size are parsed on the event loop; larger ones in a thread.
 INLINE_PARSE_BYTES = 65_536
 #: The methods of /sparql (OPTIONS: CORS preflight).
@@ -49,7 +47,6 @@ class SparqlEndpoint:
 
     def __init__(self, settings: Settings, state: Any) -> None:
         self.settings = settings
-        self.max_body_bytes = settings.max_body_bytes
         self.state = state
         self._descriptions: dict[tuple[str, str], bytes] = {}
 
@@ -75,11 +72,13 @@ class SparqlEndpoint:
             detail = f"{method} is not allowed on {PATH}; use GET or POST"
             raise Problem(405, "http-405", "Method not allowed", detail, {"Allow": ALLOW})
         if service is None or not service.pool.ready:
-            raise Problem(503, "not-ready", "Not ready", "the query workers are not ready")
+            raise not_ready()
         headers = request_headers(scope)
         body = b""
         if method == "POST":
-            body = await read_body(receive, headers.get("content-length"), self.max_body_bytes)
+            body = await read_body(
+                receive, headers.get("content-length"), self.settings.max_body_bytes
+            )
         accept = headers.get("accept")
         if_none_match = headers.get("if-none-match")
         # The bytes that decide the answer; a result cached under them needs no parsing.
@@ -106,7 +105,7 @@ class SparqlEndpoint:
         if body is None:
             assert info is not None
             graph = describe(endpoint, info, self.settings.allowed_services)
-            body = graph.serialize(format=_RDFLIB[fmt.name], encoding="utf-8")
+            body = graph.serialize(format=RDFLIB_NAMES[fmt.name], encoding="utf-8")
             if len(self._descriptions) >= DESCRIPTIONS_KEPT:  # Host headers are the client's
                 self._descriptions.clear()
             self._descriptions[key] = body
