@@ -21,7 +21,17 @@ from graph.errors import (
     RDFParseError,
 )
 from graph.evidence import check_evidence
-from graph.layout import DEFAULT_DIST, ONTOLOGY_DIR
+from graph.imports.model import ListFileError
+from graph.imports.reconcile import (
+    DECISIONS_FILE,
+    append_decision,
+    doubtful_pairs,
+    index_dataset,
+    parse_decision,
+    read_decisions,
+)
+from graph.imports.run import DESCRIPTIONS, run_import
+from graph.layout import DEFAULT_DIST, ONTOLOGY_DIR, SOURCES_DIR
 from graph.loading import load_files, parse_into
 from graph.query import format_result, run_query
 from graph.stores import open_store_spec, parse_store_spec
@@ -300,6 +310,122 @@ def link(
     except LinkError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"wrote {len(links)} link(s) to {write}")
+
+
+@app.command("import")
+def import_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="The list: " + "; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items()),
+            show_default=False,
+        ),
+    ],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="List files, a directory of dated versions, a git repository of a list's "
+            "history, or http(s) URLs (downloaded first).",
+            show_default=False,
+        ),
+    ],
+    retrieved: Annotated[
+        str | None,
+        typer.Option(
+            help="When the files were retrieved (YYYY-MM-DD); default: each version's date, "
+            "or today for URLs."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Parse, reconcile, validate and diff; write nothing.")
+    ] = False,
+    diff_out: Annotated[
+        Path | None,
+        typer.Option("--diff", help="Also save the diff (listings added, ended, changed) here."),
+    ] = None,
+) -> None:
+    """Import a designation list into graph/sources/list-SOURCE.trig, one named graph per version.
+
+    Entries are matched to the graph's organizations (docs/sources.md, "Reconciliation"); the
+    whole graph must still conform to the shapes, or nothing is written (exit 1). A file of the
+    wrong kind or a malformed one exits 2 with its location. Importing the same version again
+    leaves the file byte for byte as it was. The diff against the previous import is printed.
+    """
+    try:
+        when = date.fromisoformat(retrieved) if retrieved else None
+    except ValueError:
+        raise _fail(f"--retrieved must be a date YYYY-MM-DD, not {retrieved!r}") from None
+    try:
+        report = run_import(source, paths, retrieved=when, dry_run=dry_run)
+    except (ListFileError, RDFParseError) as exc:
+        raise _fail(str(exc)) from None
+    except ValidationFailed as exc:
+        typer.echo(exc.report.text(), err=True)
+        raise _fail(
+            "the import would break the shapes; nothing was written", EXIT_INVALID
+        ) from None
+    text = report.diff_text()
+    typer.echo(text, nl=False)
+    if diff_out is not None:
+        diff_out.write_text(text, encoding="utf-8")
+    for why in report.skipped:
+        typer.echo(f"skipped: {why}", err=True)
+    how = ", ".join(f"{n} {k}" for k, n in sorted(report.merged.items()))
+    state = "dry run, not written" if dry_run else "written" if report.written else "unchanged"
+    typer.echo(
+        f"{report.listings} listing(s) from {report.versions} version(s); organizations: {how}; "
+        f"{report.path}: {state}"
+    )
+
+
+@app.command()
+def reconcile(
+    decide: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Record a decision: LIST:ENTRY_ID=same:ORG_IRI or LIST:ENTRY_ID=different:ORG_IRI "
+            "(repeatable). Import the list again to apply it."
+        ),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Who decides (recorded with the decision).")
+    ] = None,
+    note: Annotated[str, typer.Option(help="Why (recorded with the decision).")] = "",
+) -> None:
+    """List pairs of organizations that may be one, with their evidence, or record a decision.
+
+    Nothing is merged automatically beyond confirmed Wikidata IDs and exact names without
+    conflicting evidence; the rest is listed here for a person to decide. Decisions are kept in
+    graph/sources/reconciliation.tsv. Exit 1 when undecided pairs remain.
+    """
+    decisions_path = SOURCES_DIR / DECISIONS_FILE
+    if decide:
+        if not by:
+            raise _fail("--decide needs --by NAME: who decides")
+        for item in decide:
+            try:
+                decision = parse_decision(item, by, note)
+            except ValueError as exc:
+                raise _fail(str(exc)) from None
+            append_decision(decisions_path, decision)
+            typer.echo(
+                f"recorded: {decision.list}:{decision.entry_id} {decision.decision} "
+                f"{decision.organization}"
+            )
+        return
+    try:
+        pairs = list(doubtful_pairs(index_dataset(load_sources()), read_decisions(decisions_path)))
+    except (ListFileError, RDFParseError) as exc:
+        raise _fail(str(exc)) from None
+    for pair in pairs:
+        typer.echo(f"\n{pair.reason}")
+        for org in (pair.left, pair.right):
+            entries = ", ".join(f"{lst}:{entry}" for lst, entry in sorted(org.entries)) or "-"
+            typer.echo(
+                f"  <{org.iri}>\n    names: {' | '.join(sorted(org.names))}\n    entries: {entries}"
+            )
+    typer.echo(f"{len(pairs)} doubtful pair(s)")
+    raise typer.Exit(EXIT_INVALID if pairs else EXIT_OK)
 
 
 def _ask(proposal: Proposal) -> Candidate | None:
