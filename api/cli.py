@@ -343,6 +343,14 @@ def import_command(
         Path | None,
         typer.Option("--diff", help="Also save the diff (listings added, ended, changed) here."),
     ] = None,
+    copied_from: Annotated[
+        str | None,
+        typer.Option(
+            "--copied-from",
+            help="Where a copy that is not the publisher's own came from (repository@commit:path),"
+            " recorded as dk:copiedFrom (canada).",
+        ),
+    ] = None,
 ) -> None:
     """Import a designation list into graph/sources/list-SOURCE.trig, one named graph per version.
 
@@ -356,7 +364,7 @@ def import_command(
     except ValueError:
         raise _fail(f"--retrieved must be a date YYYY-MM-DD, not {retrieved!r}") from None
     try:
-        report = run_import(source, paths, retrieved=when, dry_run=dry_run)
+        report = run_import(source, paths, retrieved=when, dry_run=dry_run, copy=copied_from)
     except (ListFileError, RDFParseError) as exc:
         raise _fail(str(exc)) from None
     except ValidationFailed as exc:

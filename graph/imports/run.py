@@ -7,6 +7,7 @@ the shapes; the file is replaced in one step, and an unchanged import leaves it 
 from __future__ import annotations
 
 import importlib
+import inspect
 import shutil
 import tempfile
 import urllib.parse
@@ -55,7 +56,9 @@ DESCRIPTIONS: dict[str, str] = {
 
 
 class Importer(Protocol):
-    def __call__(self, paths: Sequence[Path], *, retrieved: date | None) -> ImportResult: ...
+    def __call__(
+        self, paths: Sequence[Path], *, retrieved: date | None, copy: str | None = ...
+    ) -> ImportResult: ...
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ def run_import(
     shapes_dir: Path = SHAPES_DIR,
     dry_run: bool = False,
     fetch: Callable[[str, Path], Path] | None = None,
+    copy: str | None = None,
 ) -> ImportReport:
     """Import `paths` (files, directories, or URLs) of `source` into graph/sources/list-<source>.trig."""
     read = importer(source)
@@ -111,7 +115,12 @@ def run_import(
         local = [_local(p, Path(tmp), fetch or download) for p in paths]
         if any(isinstance(p, str) and _is_url(p) for p in paths) and retrieved is None:
             retrieved = date.today()
-        result = read(local, retrieved=retrieved)
+        if copy is None:
+            result = read(local, retrieved=retrieved)
+        elif "copy" in inspect.signature(read).parameters:
+            result = read(local, retrieved=retrieved, copy=copy)
+        else:
+            raise ListFileError(source, "this importer finds where its copy came from itself")
     target = output_path(sources_dir, source)
     _, reconciler = reconciler_for(sources_dir, target)
     written = to_dataset(source, result, reconciler.index, reconciler)
