@@ -146,6 +146,7 @@ class Index:
     by_name: dict[str, set[URIRef]] = field(default_factory=lambda: defaultdict(set))
     by_wikidata: dict[str, set[URIRef]] = field(default_factory=lambda: defaultdict(set))
     taken: set[URIRef] = field(default_factory=set)  # every IRI in use, organization or not
+    labelled: set[URIRef] = field(default_factory=set)  # organizations another file labels
 
     def add(self, iri: URIRef, names: Iterable[str] = (), wikidata: str | None = None) -> None:
         org = self.orgs.setdefault(iri, Organization(iri))
@@ -178,6 +179,7 @@ def index_dataset(dataset: Dataset) -> Index:
         if isinstance(s, URIRef)
     }
     index.taken.update(s for s in ds.subjects(unique=True) if isinstance(s, URIRef))
+    index.labelled.update(org for org in orgs if (org, RDFS.label, None) in ds)
     for org in sorted(orgs):
         names = [str(o) for p in (RDFS.label, SKOS.altLabel) for o in ds.objects(org, p)]
         qids = [str(o).removeprefix(str(WD)) for o in ds.objects(org, OWL.sameAs)]

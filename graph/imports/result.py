@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from graph.imports.model import Listing, SourceFile
 
@@ -13,7 +13,7 @@ class ImportResult:
 
     listings: list[Listing]
     sources: list[SourceFile]
-    skipped: list[str]
+    skipped: list[str] = field(default_factory=list)  # one line per entry or file left out
 
 
 def merge_listings(listings: list[Listing]) -> list[Listing]:

@@ -87,6 +87,7 @@ def to_dataset(source: str, result: ImportResult, index: Index, reconciler: Reco
     """The import's named graphs (one per list version), organizations reconciled."""
     ds = new_dataset()
     out = Written(ds)
+    labelled = set(index.labelled)  # one rdfs:label per organization, in the whole graph
     for file in result.sources:
         _describe_version(ds, file)
     for listing in sorted(result.listings, key=lambda li: str(listing_iri(li))):
@@ -94,7 +95,8 @@ def to_dataset(source: str, result: ImportResult, index: Index, reconciler: Reco
         group = listing.entry_id if source == "us-sdn" else None
         match = reconciler.match(list_id, listing.entry_id, listing.entity, group)
         out.matches[(list_id, listing.entry_id)] = match
-        _write_listing(ds, listing, match)
+        _write_listing(ds, listing, match, name_it=match.iri not in labelled)
+        labelled.add(match.iri)
     return out
 
 
@@ -116,7 +118,7 @@ def _describe_version(ds: Dataset, file: SourceFile) -> None:
         g.add((node, DCTERMS.license, URIRef(file.license)))
 
 
-def _write_listing(ds: Dataset, listing: Listing, match: Match) -> None:
+def _write_listing(ds: Dataset, listing: Listing, match: Match, *, name_it: bool) -> None:
     first = listing.sources[0]
     g = ds.graph(version_graph(first))
     node = listing_iri(listing)
@@ -155,7 +157,7 @@ def _write_listing(ds: Dataset, listing: Listing, match: Match) -> None:
             g.add((node, prop, _date(value)))
     if listing.started_by is not None:
         g.add((node, DK.establishedBy, _legal_act(ds, listing.started_by, listing, first)))
-    _write_organization(g, org, listing, match)
+    _write_organization(g, org, listing, match, name_it)
     if listing.ended:
         _write_end(ds, node, listing, first)
 
@@ -196,10 +198,14 @@ def _legal_act(ds: Dataset, act: LegalActRef, listing: Listing, fallback: Source
     return node
 
 
-def _write_organization(graph: Graph, org: URIRef, listing: Listing, match: Match) -> None:
+def _write_organization(
+    graph: Graph, org: URIRef, listing: Listing, match: Match, name_it: bool
+) -> None:
+    """The organization as this list names it; `name_it`: give its rdfs:label (the first file to
+    name an organization labels it, so that it has exactly one)."""
     entity = listing.entity
     graph.add((org, RDF.type, DK.Organization))
-    if match.minted:
+    if name_it:
         graph.add((org, RDFS.label, Literal(entity.name.strip(), lang="en")))
     for alias in (entity.name, *entity.aliases):
         if alias.strip():
@@ -255,11 +261,22 @@ def write_atomically(path: Path, text: str) -> bool:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, _mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return True
+
+
+def _mode(path: Path) -> int:
+    """The file's own mode when it exists, else what the umask gives a new file (mkstemp's
+    temporary files are private)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def reconciler_for(sources_dir: Path, target: Path) -> tuple[Index, Reconciler]:
