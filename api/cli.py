@@ -343,6 +343,9 @@ def import_command(
         Path | None,
         typer.Option("--diff", help="Also save the diff (listings added, ended, changed) here."),
     ] = None,
+    sources: Annotated[
+        Path, typer.Option(help="The directory of source TriG files to import into.")
+    ] = SOURCES_DIR,
     copied_from: Annotated[
         str | None,
         typer.Option(
@@ -364,7 +367,9 @@ def import_command(
     except ValueError:
         raise _fail(f"--retrieved must be a date YYYY-MM-DD, not {retrieved!r}") from None
     try:
-        report = run_import(source, paths, retrieved=when, dry_run=dry_run, copy=copied_from)
+        report = run_import(
+            source, paths, retrieved=when, dry_run=dry_run, copy=copied_from, sources_dir=sources
+        )
     except (ListFileError, RDFParseError) as exc:
         raise _fail(str(exc)) from None
     except ValidationFailed as exc:

@@ -140,7 +140,7 @@ def test_check_evidence_passes_on_texts_that_hold_every_excerpt(
         texts.setdefault(identifier, []).append(str(excerpt))
     for identifier, excerpts in texts.items():
         (tmp_path / f"{identifier}.txt").write_text("\n".join(excerpts))
-    assert len(texts) == 2
+    assert len(texts) >= 2  # the seed articles and the news pages behind their facts
     passed = runner.invoke(app, ["check-evidence", str(tmp_path)])
     assert passed.exit_code == 0, passed.output
     assert "0 problem(s)" in passed.output

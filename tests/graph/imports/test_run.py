@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from graph.imports import run
-from graph.imports.model import Entity, Listing, ListFileError, SourceFile
+from graph.imports.model import Entity, ListFileError, Listing, SourceFile
 from graph.imports.result import ImportResult
 from graph.layout import SOURCES_DIR
 from graph.namespaces import DK, GRAPH, RES
