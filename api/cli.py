@@ -20,7 +20,7 @@ from graph.errors import (
     QuerySyntaxError,
     RDFParseError,
 )
-from graph.evidence import check_evidence
+from graph.evidence import check_all
 from graph.imports.model import ListFileError
 from graph.imports.reconcile import (
     DECISIONS_FILE,
@@ -31,6 +31,7 @@ from graph.imports.reconcile import (
     read_decisions,
 )
 from graph.imports.run import DESCRIPTIONS, run_import
+from graph.imports.wikidata import save_statements
 from graph.layout import DEFAULT_DIST, ONTOLOGY_DIR, SOURCES_DIR
 from graph.loading import load_files, parse_into
 from graph.query import format_result, run_query
@@ -192,15 +193,31 @@ def check_evidence_command(
     texts: Annotated[
         Path, typer.Argument(help="Directory of article texts named <dct:identifier>.txt.")
     ],
+    lists: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory holding the imported list files (found by their SHA-256, at any "
+            "depth): checks each listing's excerpts too."
+        ),
+    ] = None,
 ) -> None:
-    """Check that every dk:evidence excerpt appears verbatim in its article's text (exit 1 if not)."""
+    """Check that every dk:evidence excerpt appears verbatim in its source (exit 1 if not).
+
+    An article's text is TEXTS/<dct:identifier>.txt. A listing's excerpts are checked against the
+    list files under --lists, found by the dk:sha256 of the versions it is derived from. What
+    cannot be checked here (no --lists, pages kept only as excerpts) is counted, not failed.
+    """
     if not texts.is_dir():
         raise _fail(f"{texts} is not a directory")
-    problems = check_evidence(load_sources(), texts)
-    for p in problems:
+    if lists is not None and not lists.is_dir():
+        raise _fail(f"{lists} is not a directory")
+    result = check_all(load_sources(), texts, lists)
+    for p in result.problems:
         typer.echo(f"{p.fact}: {p.reason}: {p.excerpt!r}")
-    typer.echo(f"{len(problems)} problem(s)")
-    raise typer.Exit(EXIT_INVALID if problems else EXIT_OK)
+    for why, count in sorted(result.unchecked.items()):
+        typer.echo(f"not checked here: {count} excerpt(s) of {why}")
+    typer.echo(f"{result.checked} excerpt(s) found verbatim; {len(result.problems)} problem(s)")
+    raise typer.Exit(EXIT_INVALID if result.problems else EXIT_OK)
 
 
 export_app = typer.Typer(
@@ -322,13 +339,13 @@ def import_command(
         ),
     ],
     paths: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="List files, a directory of dated versions, a git repository of a list's "
             "history, or http(s) URLs (downloaded first).",
             show_default=False,
         ),
-    ],
+    ] = None,
     retrieved: Annotated[
         str | None,
         typer.Option(
@@ -346,6 +363,16 @@ def import_command(
     sources: Annotated[
         Path, typer.Option(help="The directory of source TriG files to import into.")
     ] = SOURCES_DIR,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="wikidata only: run the P3461 query on this SPARQL endpoint first, save the "
+            "results in --save-dir (wikidata-p3461-DATE.json) and import that file too."
+        ),
+    ] = None,
+    save_dir: Annotated[
+        Path, typer.Option(help="Where --endpoint saves the query results.")
+    ] = Path("."),
     copied_from: Annotated[
         str | None,
         typer.Option(
@@ -366,9 +393,21 @@ def import_command(
         when = date.fromisoformat(retrieved) if retrieved else None
     except ValueError:
         raise _fail(f"--retrieved must be a date YYYY-MM-DD, not {retrieved!r}") from None
+    files: list[str] = list(paths or [])
+    if endpoint is not None:
+        if source != "wikidata":
+            raise _fail("--endpoint is for the wikidata source only")
+        try:
+            saved = save_statements(SparqlClient(endpoint), save_dir, today=date.today())
+        except (EndpointError, OSError) as exc:
+            raise _fail(f"cannot fetch the P3461 statements: {exc}") from None
+        typer.echo(f"saved the query results to {saved}", err=True)
+        files.append(str(saved))
+    if not files:
+        raise _fail("give the list files to import (or --endpoint for wikidata)")
     try:
         report = run_import(
-            source, paths, retrieved=when, dry_run=dry_run, copy=copied_from, sources_dir=sources
+            source, files, retrieved=when, dry_run=dry_run, copy=copied_from, sources_dir=sources
         )
     except (ListFileError, RDFParseError) as exc:
         raise _fail(str(exc)) from None

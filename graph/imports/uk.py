@@ -263,7 +263,7 @@ def _walk_clml(
         if child.tag.startswith(f"{{{UKM}}}") or name == "Metadata":
             continue
         if name in _CLML_TEXT and child.tag.startswith(f"{{{LEG}}}"):
-            text = " ".join("".join(child.itertext()).split())
+            text = "".join(child.itertext()).strip()
             if text:
                 tag = "amend" if inside_amendment else ("title" if name != "Text" else "p")
                 out.append(Block(text, child_where, tag))
@@ -309,7 +309,7 @@ class _BlockParser(HTMLParser):
         if not self._stack:
             return
         tag, line, parts = self._stack[-1]
-        text = " ".join("".join(parts).split())
+        text = "".join(parts).strip()
         if text:
             self.blocks.append(Block(text, f"line {line}", tag))
         parts.clear()

@@ -412,3 +412,31 @@ def test_a_binary_file_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ListFileError, match="not UTF-8"):
         import_paths([path])
+
+
+def test_the_cli_fetches_from_the_endpoint_saves_the_file_and_imports_it(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from graph.layout import SOURCES_DIR
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for name in ("entities.trig", "lists.trig"):
+        shutil.copyfile(SOURCES_DIR / name, sources / name)
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    args = ["import", "wikidata", "--endpoint", standin.url, "--save-dir", str(saved)]
+    result = CliRunner().invoke(app, [*args, "--sources", str(sources)])
+    assert result.exit_code == 0, result.output
+    assert len(list(saved.glob("wikidata-p3461-*.json"))) == 1
+    text = (sources / "list-wikidata.trig").read_text(encoding="utf-8")
+    assert "dk:designatingState res:russia" in text
+    wrong = CliRunner().invoke(app, ["import", "canada", "--endpoint", standin.url])
+    assert wrong.exit_code == 2 and "wikidata source only" in wrong.output
+    nothing = CliRunner().invoke(app, ["import", "canada"])
+    assert nothing.exit_code == 2 and "give the list files" in nothing.output
