@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 VENDOR := api/static/vendor
 
-.PHONY: all venv build validate serve test lint typecheck pytest clean assets
+.PHONY: all venv build validate serve test lint typecheck pytest clean assets update-lists
 
 all: test
 
@@ -41,6 +41,11 @@ build: venv
 
 validate: venv
 	$(BIN)/diplokg validate
+
+# Download the designation lists again (network needed), import them as a dry run, and print
+# and save the diffs in $(OUT)/update-lists/ for review; APPLY=1 writes graph/sources/list-*.trig.
+update-lists: venv
+	$(BIN)/diplokg update-lists --review $(OUT)/update-lists $(if $(APPLY),--apply,)
 
 serve: build assets
 	$(BIN)/diplokg serve --dataset $(OUT) --host $(HOST) --port $(PORT)

@@ -30,9 +30,11 @@ from graph.imports.reconcile import (
     parse_decision,
     read_decisions,
 )
+from graph.imports.refresh import CONFIG as REFRESH_CONFIG
+from graph.imports.refresh import read_config, refresh
 from graph.imports.run import DESCRIPTIONS, run_import
 from graph.imports.wikidata import save_statements
-from graph.layout import DEFAULT_DIST, ONTOLOGY_DIR, SOURCES_DIR
+from graph.layout import DEFAULT_DIST, ONTOLOGY_DIR, PROJECT_ROOT, SOURCES_DIR
 from graph.loading import load_files, parse_into
 from graph.query import format_result, run_query
 from graph.stores import open_store_spec, parse_store_spec
@@ -428,6 +430,50 @@ def import_command(
         f"{report.listings} listing(s) from {report.versions} version(s); organizations: {how}; "
         f"{report.path}: {state}"
     )
+
+
+@app.command("update-lists")
+def update_lists(
+    config: Annotated[
+        Path, typer.Option(help="What each list is made from (URLs and paths).")
+    ] = REFRESH_CONFIG,
+    archive: Annotated[
+        Path, typer.Option(help="Where downloads are kept, under dated names.")
+    ] = PROJECT_ROOT / "lists-archive",
+    review: Annotated[
+        Path, typer.Option(help="Where each source's diff is saved for review.")
+    ] = DEFAULT_DIST / "update-lists",
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write graph/sources/list-*.trig (after review).")
+    ] = False,
+    only: Annotated[
+        list[str] | None, typer.Option(help="Refresh only these sources (repeatable).")
+    ] = None,
+    sources: Annotated[
+        Path, typer.Option(help="The directory of source TriG files to update.")
+    ] = SOURCES_DIR,
+) -> None:
+    """Download every list again, import it, and print and save what changed.
+
+    Without --apply nothing in graph/sources changes: read the diffs (REVIEW/<source>.diff.md),
+    then run again with --apply and review `git diff` before committing. Needs network access
+    to the publishers; see graph/imports/lists.toml and docs/sources.md.
+    """
+    try:
+        configs = [c for c in read_config(config) if not only or c.name in only]
+        done = refresh(configs, archive=archive, review=review, apply=apply, sources_dir=sources)
+    except (ListFileError, RDFParseError) as exc:
+        raise _fail(str(exc)) from None
+    except ValidationFailed as exc:
+        typer.echo(exc.report.text(), err=True)
+        raise _fail("an import would break the shapes; nothing was written", EXIT_INVALID) from None
+    for report in done.reports:
+        typer.echo(report.diff_text())
+        state = "written" if report.written else "not written" if not apply else "unchanged"
+        typer.echo(f"{report.source}: {len(report.changes)} change(s); {report.path}: {state}")
+    for note in done.notes:
+        typer.echo(note, err=True)
+    typer.echo(f"diffs saved in {review}")
 
 
 @app.command()

@@ -587,7 +587,7 @@ def import_paths(
     elif len(paths) == 1:
         return _import_file(paths[0], retrieved)
     else:
-        history = _files_history(paths, retrieved)
+        history = _files_history(paths, retrieved, copy)
     return ImportResult(
         listings_from_history(history.versions),
         [v.source for v in history.versions],
@@ -607,9 +607,26 @@ def _import_file(path: Path, retrieved: date | None) -> ImportResult:
     return ImportResult(listings_from_version(v), [v.source], [])
 
 
-def _files_history(paths: Sequence[Path], retrieved: date | None) -> History:
+def _files_history(
+    paths: Sequence[Path], retrieved: date | None, origin: str | None = None
+) -> History:
+    """One history from several places: git repositories, directories of dated files, and
+    dated files (so that a refresh can add today's download to a scraped history)."""
+    raws: list[_Raw] = []
+    skipped: list[str] = []
+    loose: list[Path] = []
     for p in paths:
-        if p.is_dir():
-            raise ListFileError(p, "give one directory, or several files, not both")
-    raws, skipped = _dated_files(list(paths), "the files given")
-    return _build_history(raws, skipped, retrieved, "the files given")
+        if p.is_dir() and _is_git(p):
+            found, why = _git_versions(p, origin)
+        elif p.is_dir():
+            found, why = _dated_files(sorted(f for f in p.iterdir() if _dated(f)), p)
+        else:
+            loose.append(p)
+            continue
+        raws += found
+        skipped += why
+    if loose:
+        found, why = _dated_files(loose, "the files given")
+        raws += found
+        skipped += why
+    return _build_history(raws, skipped, retrieved, "the paths given")

@@ -83,10 +83,21 @@ class Written:
     matches: dict[tuple[str, str], Match] = field(default_factory=dict)
 
 
-def to_dataset(source: str, result: ImportResult, index: Index, reconciler: Reconciler) -> Written:
-    """The import's named graphs (one per list version), organizations reconciled."""
+def to_dataset(
+    source: str,
+    result: ImportResult,
+    index: Index,
+    reconciler: Reconciler,
+    previous_labels: dict[URIRef, Literal] | None = None,
+) -> Written:
+    """The import's named graphs (one per list version), organizations reconciled.
+
+    `previous_labels`: the organizations the previous import of this source named. One that
+    this import no longer lists but another source still does keeps its name (and type) here,
+    so that a delisting never leaves another list's organization without a label."""
     ds = new_dataset()
     out = Written(ds)
+    elsewhere = set(index.orgs)  # organizations other sources mention
     labelled = set(index.labelled)  # one rdfs:label per organization, in the whole graph
     for file in result.sources:
         _describe_version(ds, file)
@@ -97,6 +108,16 @@ def to_dataset(source: str, result: ImportResult, index: Index, reconciler: Reco
         out.matches[(list_id, listing.entry_id)] = match
         _write_listing(ds, listing, match, name_it=match.iri not in labelled)
         labelled.add(match.iri)
+    carried = {
+        iri: label
+        for iri, label in (previous_labels or {}).items()
+        if iri in elsewhere and iri not in labelled
+    }
+    if carried and result.sources:
+        g = ds.graph(version_graph(min(result.sources, key=lambda f: (f.version, f.key))))
+        for iri, label in sorted(carried.items()):
+            g.add((iri, RDF.type, DK.Organization))
+            g.add((iri, RDFS.label, label))
     return out
 
 
@@ -235,6 +256,20 @@ def previous_matches(path: Path) -> dict[tuple[str, str], URIRef]:
         if isinstance(org, URIRef) and entry is not None:
             found[(key, str(entry))] = org
     return found
+
+
+def previous_labels(path: Path) -> dict[URIRef, Literal]:
+    """The organizations a source's previous import named (rdfs:label), by IRI."""
+    if not path.is_file():
+        return {}
+    dataset = new_dataset()
+    parse_into(dataset, path)
+    ds = union_graph(dataset)
+    return {
+        org: label
+        for org in ds.subjects(RDF.type, DK.Organization, unique=True)
+        if isinstance(org, URIRef) and isinstance(label := ds.value(org, RDFS.label), Literal)
+    }
 
 
 def other_sources(sources_dir: Path, exclude: Path) -> Dataset:

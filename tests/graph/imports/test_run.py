@@ -264,3 +264,25 @@ def _read_all(directory: Path) -> Dataset:
     for path in sorted(directory.glob("*.trig")):
         ds.parse(path, format="trig")
     return ds
+
+
+def test_a_delisting_keeps_the_name_of_an_organization_another_list_still_names(
+    sources: Path, fake: list[ImportResult], tmp_path: Path
+) -> None:
+    import json
+
+    from rdflib.namespace import RDFS
+
+    galaxy = LISTS / "canada" / "terrorist-groups.json"
+    run.run_import("canada", [galaxy], retrieved=date(2026, 12, 1), sources_dir=sources)
+    fake.append(ImportResult([_listing("15484", "Haqqani Network")], [_file(1)]))
+    run.run_import("us-sdn", [Path(__file__)], sources_dir=sources)
+    data = json.loads(galaxy.read_text(encoding="utf-8"))
+    data["values"] = [v for v in data["values"] if v["value"] != "Haqqani Network"]
+    smaller = tmp_path / "terrorist-groups.json"
+    smaller.write_text(json.dumps(data), encoding="utf-8")
+    report = run.run_import("canada", [smaller], retrieved=date(2026, 12, 2), sources_dir=sources)
+    assert [c.kind for c in report.changes if "Haqqani" in c.label] == ["removed"]
+    graph = union_graph(_read_all(sources))
+    org = graph.value(RES["listing-us-fto-15484"], DK.designatedOrganization)
+    assert [str(x) for x in graph.objects(org, RDFS.label)] == ["Haqqani Network"]

@@ -451,3 +451,21 @@ def test_a_history_with_no_usable_version_is_refused(tmp_path: Path) -> None:
     (tmp_path / "sdn-2024-05-03.csv").write_bytes(b"")
     with pytest.raises(ListFileError, match=r"no usable SDN version.*empty file"):
         read_history(tmp_path)
+
+
+def test_a_download_extends_a_git_history(tmp_path: Path) -> None:
+    # A refresh adds today's download to the scraped history: one history, in date order.
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    r = tmp_path / "early-history"
+    r.mkdir()
+    _git(r, "init", "-q")
+    for day, time in zip(DAYS[:3], TIMES[:3], strict=True):
+        _commit(r, (DATA / f"sdn-{day}.csv").read_bytes(), f"{day}T{time}+00:00")
+    download = tmp_path / "sdn-2024-05-03.csv"
+    shutil.copy(LATEST, download)
+    result = import_paths([r, download], retrieved=None)
+    assert [s.key for s in result.sources][-1] == "us-sdn-2024-05-03"
+    ended = {(x.entry_id, x.regime) for x in result.listings if x.ended}
+    whole = import_paths([_copy_versions(tmp_path, [*DAYS[:3], DAYS[-1]])], retrieved=None)
+    assert ended == {(x.entry_id, x.regime) for x in whole.listings if x.ended}
