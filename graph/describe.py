@@ -14,7 +14,7 @@ from rdflib.term import Node
 
 from graph import __version__
 from graph.layout import PROJECT_ROOT
-from graph.namespaces import BASE, DK, GRAPH, ONTOLOGY_IRI, PREFIXES, RES, WD
+from graph.namespaces import BASE, DK, GRAPH, ONTOLOGY_IRI, PREFIXES, RES, SCHEMA, WD
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,12 @@ def describe(ds: Dataset, *, changelog: Path = CHANGELOG) -> Graph:
         add((sub, RDF.type, VOID.Dataset))
         add((sub, VOID.triples, _int(len(g))))
         articles = sorted(
-            s for s in g.subjects(RDF.type, DK.SourceArticle) if isinstance(s, URIRef)
+            {
+                s
+                for kind in (DK.SourceArticle, DK.ListVersion)
+                for s in g.subjects(RDF.type, kind)
+                if isinstance(s, URIRef)
+            }
         )
         for article in articles:
             add((sub, DCTERMS.source, article))
@@ -183,6 +188,9 @@ def describe(ds: Dataset, *, changelog: Path = CHANGELOG) -> Graph:
             add((sub, DCTERMS.title, Literal("The DiploKG ontology", lang="en")))
         elif not articles:
             add((sub, DCTERMS.title, Literal(f"Curated graph {_local(sub)}", lang="en")))
+
+    # --- one subset per designation list: the listings under it -------------------------
+    _list_subsets(out, triples, instances)
 
     # --- links to Wikidata --------------------------------------------------------------------
     links = {(s, p, o) for s, p, o in triples if p == OWL.sameAs and str(o).startswith(str(WD))}
@@ -198,6 +206,73 @@ def describe(ds: Dataset, *, changelog: Path = CHANGELOG) -> Graph:
     add((WIKIDATA_DATASET, VOID.sparqlEndpoint, URIRef("https://query.wikidata.org/sparql")))
     add((WIKIDATA_DATASET, FOAF.homepage, URIRef("https://www.wikidata.org/")))
     return out
+
+
+def _list_subsets(
+    out: Graph, triples: set[tuple[Node, Node, Node]], instances: dict[Node, set[Node]]
+) -> None:
+    """For each dk:DesignationList, a subset describing the listings under it (dk:underList):
+    how many (void:entities), their triples and classes, the list's latest version date
+    (dct:modified, the greatest dk:versionDate of its dk:ListVersions) and where those
+    versions are published (dct:source, their schema:url)."""
+    by_subject: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
+    for s, p, o in triples:
+        by_subject[s].append((p, o))
+    listings: dict[Node, set[Node]] = defaultdict(set)
+    versions: dict[Node, set[Node]] = defaultdict(set)
+    for s, p, o in triples:
+        if p == DK.underList:
+            listings[o].add(s)
+        elif p == DK.ofList:
+            versions[o].add(s)
+    add = out.add
+    for lst in sorted(instances.get(DK.DesignationList, set()), key=str):
+        sub = _part("listings", lst)
+        members = listings.get(lst, set())
+        add((DATASET, VOID.subset, sub))
+        add((sub, RDF.type, VOID.Dataset))
+        add((sub, DCTERMS.subject, lst))
+        add((sub, DCTERMS.title, Literal(_label(by_subject[lst], lst), lang="en")))
+        add((sub, VOID.entities, _int(len(members))))
+        add((sub, VOID.triples, _int(sum(len(by_subject[m]) for m in members))))
+        classes: dict[Node, int] = defaultdict(int)
+        for member in members:
+            for p, o in by_subject[member]:
+                if p == RDF.type:
+                    classes[o] += 1
+        for cls in sorted(classes, key=str):
+            part = URIRef(f"{sub}-{_part('class', cls).split('#', 1)[1]}")
+            add((sub, VOID.classPartition, part))
+            add((part, VOID["class"], cls))
+            add((part, VOID.entities, _int(classes[cls])))
+        under = URIRef(f"{sub}-property-dk-underList")
+        add((sub, VOID.propertyPartition, under))
+        add((under, VOID.property, DK.underList))
+        add((under, VOID.triples, _int(len(members))))
+        dates = [
+            o
+            for v in versions.get(lst, set())
+            for p, o in by_subject[v]
+            if p == DK.versionDate and isinstance(o, Literal)
+        ]
+        if dates:
+            latest = max(dates, key=str)
+            add((sub, DCTERMS.modified, Literal(str(latest), datatype=XSD.date)))
+        for v in versions.get(lst, set()):
+            for p, o in by_subject[v]:
+                if p == SCHEMA.url and isinstance(o, URIRef):
+                    add((sub, DCTERMS.source, o))
+        for p, o in by_subject[lst]:
+            if p == SCHEMA.url and isinstance(o, URIRef):
+                add((sub, DCAT.landingPage, o))
+
+
+def _label(pairs: list[tuple[Node, Node]], node: Node) -> str:
+    """The English (else any) rdfs:label among `pairs`, else the node's short name."""
+    found = sorted(
+        (o.language != "en", str(o)) for p, o in pairs if p == RDFS.label and isinstance(o, Literal)
+    )
+    return found[0][1] if found else _local(node)
 
 
 def _int(n: int) -> Literal:

@@ -59,6 +59,8 @@ class Site:
         self.serialized: dict[tuple[str, str], bytes] = {}
         self.file_tags: dict[tuple[str, int, int], str] = {}
         self.descriptions: OrderedDict[str, list[Quad]] = OrderedDict()
+        #: Other lookups computed once from the data (the timeline's filter choices...).
+        self.memo: dict[str, Any] = {}
 
     def href(self, iri: object) -> str | None:
         """The local link of a DiploKG IRI (the public base mapped to this server), else None."""

@@ -22,7 +22,7 @@ from graph.describe import (
     describe,
     releases,
 )
-from graph.namespaces import GRAPH, RES, WD
+from graph.namespaces import DK, GRAPH, RES, SCHEMA, WD
 
 NOT_VOID = f"FILTER(?g != <{VOID_GRAPH}>)"
 DISTINCT_TRIPLES = f"SELECT DISTINCT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {NOT_VOID} }}"
@@ -90,7 +90,9 @@ def test_class_partitions_match_sparql(seed_dataset: Dataset, void: Graph) -> No
     }
     assert partitions == expected
     assert value(void, DATASET, VOID.classes) == len(expected)
-    assert partitions[URIRef("https://w3id.org/diplokg/ontology#State")] == 9
+    # the seed's nine states at least; the imported lists add their designators
+    assert partitions[DK.State] >= 9
+    assert partitions[DK.TerrorDesignation] > 900
 
 
 def test_property_partitions_match_sparql(seed_dataset: Dataset, void: Graph) -> None:
@@ -127,6 +129,70 @@ def test_each_source_graph_is_a_subset_with_its_triples_and_article(
     assert value(void, subset, VOID.triples) == len(graph)
     assert (subset, DCTERMS.source, RES["article-russia-removes-taliban-from-terror-list"]) in void
     assert (DATASET, VOID.subset, VOID_GRAPH) not in void
+
+
+def list_subset(void: Graph, lst: URIRef) -> URIRef:
+    found = [s for s in void.subjects(DCTERMS.subject, lst) if (DATASET, VOID.subset, s) in void]
+    assert len(found) == 1, lst
+    assert isinstance(found[0], URIRef)
+    return found[0]
+
+
+def test_each_designation_list_is_a_subset_counting_its_listings(
+    seed_dataset: Dataset, void: Graph
+) -> None:
+    rows = seed_dataset.query(
+        "SELECT ?list (COUNT(DISTINCT ?x) AS ?n) (COUNT(DISTINCT ?t) AS ?triples) WHERE { "
+        f"GRAPH ?g {{ ?list a <{DK.DesignationList}> }} {NOT_VOID} "
+        f"OPTIONAL {{ GRAPH ?h {{ ?x <{DK.underList}> ?list }} GRAPH ?k {{ ?x ?p ?o }} "
+        'BIND(CONCAT(STR(?x), " ", STR(?p), " ", STR(?o)) AS ?t) } } GROUP BY ?list'
+    )
+    expected = {row[0]: (int(row[1]), int(row[2])) for row in rows}  # type: ignore[index]
+    assert len(expected) >= 7
+    for lst, (listings, triples) in expected.items():
+        assert isinstance(lst, URIRef)
+        sub = list_subset(void, lst)
+        assert (sub, RDF.type, VOID.Dataset) in void
+        assert value(void, sub, VOID.entities) == listings
+        assert value(void, sub, VOID.triples) == triples
+        label = seed_dataset.value(lst, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))
+        assert void.value(sub, DCTERMS.title) == label
+    sdgt = list_subset(void, RES["list-us-sdgt"])
+    assert value(void, sdgt, VOID.entities) > 800
+
+
+def test_list_subsets_have_class_partitions_latest_version_and_sources(
+    seed_dataset: Dataset, void: Graph
+) -> None:
+    rows = seed_dataset.query(
+        "SELECT ?list (MAX(STR(?d)) AS ?latest) WHERE { GRAPH ?g { ?v "
+        f"<{DK.ofList}> ?list ; <{DK.versionDate}> ?d }} {NOT_VOID} }} GROUP BY ?list"
+    )
+    latest = {row[0]: str(row[1]) for row in rows}  # type: ignore[index]
+    assert latest[RES["list-us-fto"]] == "2024-05-03"
+    for lst, day in latest.items():
+        assert isinstance(lst, URIRef)
+        sub = list_subset(void, lst)
+        assert void.value(sub, DCTERMS.modified) == Literal(day, datatype=XSD.date)
+    fto = list_subset(void, RES["list-us-fto"])
+    urls = seed_dataset.query(
+        f"SELECT DISTINCT ?url WHERE {{ GRAPH ?g {{ ?v <{DK.ofList}> <{RES['list-us-fto']}> ; "
+        f"<{SCHEMA.url}> ?url }} }}"
+    )
+    assert set(void.objects(fto, DCTERMS.source)) == {row[0] for row in urls}  # type: ignore[index]
+    assert URIRef("https://www.treasury.gov/ofac/downloads/sdn.csv") in set(
+        void.objects(fto, DCTERMS.source)
+    )
+    (part,) = void.objects(fto, VOID.classPartition)
+    assert void.value(part, VOID["class"]) == DK.TerrorDesignation
+    fto_count = count(
+        seed_dataset,
+        "SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { GRAPH ?g { ?x a "
+        f"<{DK.TerrorDesignation}> ; <{DK.underList}> <{RES['list-us-fto']}> }} {NOT_VOID} }}",
+    )
+    assert value(void, part, VOID.entities) == fto_count
+    ru = list_subset(void, RES["list-ru-federal"])  # no version imported: no date, no source
+    assert void.value(ru, DCTERMS.modified) is None
 
 
 def test_metadata_version_license_dates_and_endpoint(void: Graph) -> None:
