@@ -24,7 +24,14 @@ PRECISION_YEAR, PRECISION_MONTH, PRECISION_DAY = 9, 10, 11
 REVIEW_PREFIX = "#REVIEW "
 
 #: The DiploKG classes whose instances are Wikidata items when linked.
-ENTITY_CLASSES = (DK.State, DK.Government, DK.NonStateOrganization, DK.StateBody, DK.Person)
+ENTITY_CLASSES = (
+    DK.State,
+    DK.Government,
+    DK.Organization,
+    DK.NonStateOrganization,
+    DK.StateBody,
+    DK.Person,
+)
 #: Fact classes with no Wikidata property that fits them (reported as not exported).
 UNMAPPED_FACTS = (
     DK.Envoy,
@@ -169,12 +176,13 @@ def export_wikidata(ds: Dataset | Graph, retrieved: date) -> ExportResult:
     g = union_graph(ds) if isinstance(ds, Dataset) else ds
     statements: list[Statement] = []
     skipped: list[Skipped] = []
-    for fact in sorted(_typed(g, DK.TerrorDesignation)):
-        made, problem = _designation(g, fact, retrieved)
-        if made is None:
-            skipped.append(Skipped(fact, DK.TerrorDesignation, problem))
-        else:
-            statements.append(made)
+    designations: list[Statement] = []
+    for cluster in same_fact_clusters(g, sorted(_typed(g, DK.TerrorDesignation))):
+        made, problems = _designations(g, cluster, retrieved)
+        skipped += [Skipped(fact, DK.TerrorDesignation, why) for fact, why in problems]
+        if made is not None:
+            designations.append(made)
+    statements += merge_statements(designations)
     for fact in sorted(_typed(g, DK.Recognition)):
         pair, problem = _recognition(g, fact, retrieved)
         if not pair:
@@ -259,17 +267,23 @@ def qs_monolingual(text: str, language: str) -> str:
 
 
 def reference_for(g: Graph, article: URIRef, retrieved: date) -> tuple[tuple[str, str], ...]:
-    """S854 reference URL (the article's IRI: the sources carry no web address), S1476 title (its
-    headline, when it has one), S577 publication date (when known) and S813 retrieved."""
-    pairs: list[tuple[str, str]] = [(vocab.REFERENCE_URL, qs_string(str(article)))]
+    """S854 reference URL (the source's schema:url, else its IRI: the seed articles carry no web
+    address), S1476 title (its headline, when it has one), S577 publication date (a list
+    version's own date) and S813 retrieved (when the source says, else `retrieved`)."""
+    url = g.value(article, SCHEMA.url)
+    pairs: list[tuple[str, str]] = [(vocab.REFERENCE_URL, qs_string(str(url or article)))]
     headline = g.value(article, SCHEMA.headline)
     if isinstance(headline, Literal):
         lang = headline.language or str(g.value(article, SCHEMA.inLanguage) or "en")
         pairs.append((vocab.TITLE, qs_monolingual(str(headline), lang)))
-    published = g.value(article, SCHEMA.datePublished)
+    published = g.value(article, SCHEMA.datePublished) or g.value(article, DK.versionDate)
     if isinstance(published, Literal) and (when := qs_time(published)):
         pairs.append((vocab.PUBLICATION_DATE, when))
-    pairs.append((vocab.RETRIEVED, f"+{retrieved.isoformat()}T00:00:00Z/{PRECISION_DAY}"))
+    got = g.value(article, DK.retrievedOn)
+    if isinstance(got, Literal) and (when := qs_time(got)):
+        pairs.append((vocab.RETRIEVED, when))
+    else:
+        pairs.append((vocab.RETRIEVED, f"+{retrieved.isoformat()}T00:00:00Z/{PRECISION_DAY}"))
     return tuple(pairs)
 
 
@@ -286,6 +300,9 @@ def _designation(g: Graph, fact: URIRef, retrieved: date) -> tuple[Statement | N
         qualifiers.append((vocab.START_TIME, when))
     elif start is not None:
         notes.append(f"start {start} is not a date Wikidata takes: left out")
+    listed_by = g.value(fact, DK.startedNoLaterThan)
+    if start is None and listed_by is not None:
+        notes.append(f"listed no later than {listed_by}: the list gives no start, P580 left out")
     end = g.value(fact, DK.endDate)
     ended = g.value(fact, DK.hasEnded)
     if isinstance(end, Literal) and (when := qs_time(end)):
@@ -308,6 +325,104 @@ def _designation(g: Graph, fact: URIRef, retrieved: date) -> tuple[Statement | N
         comment=comment,
     )
     return statement, ""
+
+
+def same_fact_clusters(g: Graph, facts: list[URIRef]) -> list[list[URIRef]]:
+    """The facts grouped by dk:sameFactAs (either direction, transitively), each group sorted:
+    the nodes by which several sources state one real fact."""
+    parent = {f: f for f in facts}
+
+    def root(f: URIRef) -> URIRef:
+        while parent[f] != f:
+            parent[f] = parent[parent[f]]
+            f = parent[f]
+        return f
+
+    for f in facts:
+        for other in g.objects(f, DK.sameFactAs):
+            if other in parent:
+                a, b = root(f), root(other)  # type: ignore[arg-type]
+                parent[max(a, b)] = min(a, b)
+    groups: dict[URIRef, list[URIRef]] = {}
+    for f in facts:
+        groups.setdefault(root(f), []).append(f)
+    return sorted((sorted(members) for members in groups.values()), key=lambda m: m[0])
+
+
+def merge_statements(statements: list[Statement]) -> list[Statement]:
+    """Statements with the same item, property, value and qualifiers (a state's listings of one
+    organization on two of its lists, such as FTO and SDGT) are one Wikidata statement: one
+    line, with every reference."""
+    merged: dict[tuple[object, ...], Statement] = {}
+    for s in statements:
+        key = (s.subject, s.prop, s.value, s.qualifiers)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = s
+            continue
+        merged[key] = Statement(
+            s.subject,
+            s.prop,
+            s.value,
+            s.qualifiers,
+            tuple(sorted(set(first.references) | set(s.references))),
+            first.fact,
+            f"{first.comment}; also {_short(s.fact)}",
+            first.needs_review or s.needs_review,
+        )
+    return list(merged.values())
+
+
+def _designations(
+    g: Graph, cluster: list[URIRef], retrieved: date
+) -> tuple[Statement | None, list[tuple[URIRef, str]]]:
+    """One statement for the nodes that state one designation: the most precise dates they
+    agree on, and a reference for each source. Dates that conflict (neither is a coarser form
+    of the other) make the statement one for a human to review; no source's date is dropped
+    silently."""
+    made: list[Statement] = []
+    problems: list[tuple[URIRef, str]] = []
+    for fact in cluster:
+        statement, problem = _designation(g, fact, retrieved)
+        if statement is None:
+            problems.append((fact, problem))
+        else:
+            made.append(statement)
+    if len(made) <= 1:
+        return (made[0] if made else None), problems
+    if len({(s.subject, s.value) for s in made}) > 1:
+        reason = "the sources of this designation (dk:sameFactAs) name different parties"
+        return None, problems + [(s.fact, reason) for s in made]
+    qualifiers: list[tuple[str, str]] = []
+    notes: list[str] = []
+    for prop, name in ((DK.startDate, vocab.START_TIME), (DK.endDate, vocab.END_TIME)):
+        values = sorted({str(v) for f in cluster for v in g.objects(f, prop)}, key=len)
+        chosen = values[-1] if values else None
+        if any(not chosen.startswith(v) for v in values) if chosen else False:
+            notes.append(f"the sources disagree on {name}: {' / '.join(values)}")
+        literal = next((v for f in cluster for v in g.objects(f, prop) if str(v) == chosen), None)
+        if isinstance(literal, Literal) and (when := qs_time(literal)):
+            qualifiers.append((name, when))
+        elif prop == DK.endDate and any(g.value(f, DK.hasEnded) == Literal(True) for f in cluster):
+            qualifiers.append((name, "somevalue"))
+    references = tuple(sorted({r for s in made for r in s.references}))
+    sources = ", ".join(_short(s.fact) for s in made)
+    comment = "; ".join(
+        [f"{_label(g, made[0].fact)}: one statement for {len(made)} sources ({sources})", *notes]
+    )
+    return (
+        Statement(
+            made[0].subject,
+            made[0].prop,
+            made[0].value,
+            tuple(qualifiers),
+            references,
+            made[0].fact,
+            comment,
+            needs_review=bool(notes),
+        ),
+        problems,
+    )
 
 
 def _recognition(g: Graph, fact: URIRef, retrieved: date) -> tuple[list[Statement], str]:

@@ -10,6 +10,7 @@ from rdflib import Dataset
 
 from graph.catalog import ExampleQuery, answer, load_examples, render_markdown
 from graph.layout import PROJECT_ROOT
+from graph.namespaces import GRAPH
 
 EXAMPLES = load_examples()
 
@@ -55,18 +56,39 @@ def test_as_of_questions_distinguish_before_and_after_the_recognition(
     assert before == []
 
 
+def as_of(example: ExampleQuery, date: str) -> ExampleQuery:
+    """`example` asked on another date (its own date, "2024-12-31", replaced)."""
+    return replace(example, text=example.text.replace('"2024-12-31"', f'"{date}"'), expected=())
+
+
 def test_year_precision_designation_counts_only_from_the_end_of_its_year(
     seed_dataset: Dataset,
 ) -> None:
+    # The first article alone gives Russia's designation a year-precision start ("2003").
     example = next(e for e in EXAMPLES if e.name == "03-designators-2024-12-31")
-    mid_2003 = replace(
-        example, text=example.text.replace('"2024-12-31"', '"2003-06-01"'), expected=()
-    )
-    end_2003 = replace(
-        example, text=example.text.replace('"2024-12-31"', '"2003-12-31"'), expected=()
-    )
-    assert answer(seed_dataset, mid_2003)[1] == []
-    assert [r[0] for r in answer(seed_dataset, end_2003)[1]] == ["res:russia"]
+    article = Dataset()
+    for name in ("entities", "russia-removes-taliban-from-terror-list"):
+        graph = article.graph(GRAPH[name])
+        for triple in seed_dataset.graph(GRAPH[name]):
+            graph.add(triple)
+    assert answer(article, as_of(example, "2003-06-01"))[1] == []
+    assert [r[0] for r in answer(article, as_of(example, "2003-12-31"))[1]] == ["res:russia"]
+
+
+def test_designation_counts_from_the_earliest_precise_start_its_sources_give(
+    seed_dataset: Dataset,
+) -> None:
+    # The 2003 ruling's sources (dk:sameFactAs) date the same designation to the day.
+    example = next(e for e in EXAMPLES if e.name == "03-designators-2024-12-31")
+    assert answer(seed_dataset, as_of(example, "2003-02-13"))[1] == []
+    assert answer(seed_dataset, as_of(example, "2003-06-01"))[1] == [("res:russia", "2003-02-14")]
+
+
+def test_designation_ends_when_any_of_its_sources_says_so(seed_dataset: Dataset) -> None:
+    # The 2003 sources give no end; the first article and TASS end it on 2025-04-17.
+    example = next(e for e in EXAMPLES if e.name == "03-designators-2024-12-31")
+    states = [r[0] for r in answer(seed_dataset, as_of(example, "2025-04-17"))[1]]
+    assert states == ["res:canada", "res:united-states"]
 
 
 def test_queries_directory_exists_in_package() -> None:

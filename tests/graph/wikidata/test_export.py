@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import pytest
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from graph.build import load_sources
+from graph.build import Inputs, load_sources
+from graph.layout import SOURCES_DIR
 from graph.namespaces import DK, RES
 from graph.wikidata.export import REVIEW_PREFIX, ExportResult, export_wikidata, qs_time
 
@@ -28,9 +30,27 @@ REFERENCE = "\t".join(
 )
 
 
+#: The seed: the two articles and the curated entities and lists (the tests below count its
+#: statements; the whole graph's are tested at the end).
+SEED_FILES = (
+    "entities.trig",
+    "lists.trig",
+    "russia-recognizes-islamic-emirate.trig",
+    "russia-removes-taliban-from-terror-list.trig",
+)
+
+
 @pytest.fixture(scope="module")
-def sources() -> Dataset:
-    return load_sources()
+def sources(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    directory = tmp_path_factory.mktemp("seed-sources")
+    for name in SEED_FILES:
+        shutil.copyfile(SOURCES_DIR / name, directory / name)
+    return load_sources(Inputs(sources_dir=directory))
+
+
+@pytest.fixture(scope="module")
+def whole() -> ExportResult:
+    return export_wikidata(load_sources(), RETRIEVED)
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +151,39 @@ def test_designation_of_an_unlinked_organization_is_reported_not_dropped(sources
 )
 def test_dates_keep_their_precision(lexical: str, datatype: URIRef, expected: str | None) -> None:
     assert qs_time(Literal(lexical, datatype=datatype)) == expected
+
+
+def test_the_sources_of_one_designation_make_one_statement_with_a_reference_each(
+    whole: ExportResult,
+) -> None:
+    russia = [
+        s for s in whole.statements if (s.subject, s.prop, s.value) == ("Q42418", "P3461", "Q159")
+    ]
+    assert len(russia) == 1
+    [statement] = russia
+    # the most precise dates the sources agree on: the day of the 2003 ruling, the suspension
+    assert statement.qualifiers == (
+        ("P580", "+2003-02-14T00:00:00Z/11"),
+        ("P582", "+2025-04-17T00:00:00Z/11"),
+    )
+    urls = {dict(r)["P854"] for r in statement.references}
+    assert '"https://tass.com/politics/1945243"' in urls and f'"{ARTICLE}"' in urls
+    assert "one statement for" in statement.comment and not statement.needs_review
+
+
+def test_a_list_designation_cites_the_list_version_and_gives_no_invented_start(
+    whole: ExportResult,
+) -> None:
+    [us] = [
+        s for s in whole.statements if (s.subject, s.prop, s.value) == ("Q42418", "P3461", "Q30")
+    ]
+    assert us.qualifiers == ()  # the SDN list gives no date: no P580
+    reference = dict(us.references[0])
+    assert reference["P854"] == '"https://www.treasury.gov/ofac/downloads/sdn.csv"'
+    assert reference["P577"] == "+2021-08-18T00:00:00Z/11"  # the version's own date
+    assert "listed no later than 2021-08-18" in us.comment
+
+
+def test_no_two_statements_say_the_same_designation(whole: ExportResult) -> None:
+    keys = [(s.subject, s.prop, s.value) for s in whole.statements]
+    assert len(keys) == len(set(keys))
