@@ -60,8 +60,8 @@ def name_keys(name: str) -> set[str]:
     """The normalized forms a name matches under: itself, and without parenthesised parts."""
     keys = {normalize(name)}
     bare = re.sub(r"\([^)]*\)", " ", name)
-    if bare != name and len(normalize(bare).split()) >= 2:
-        keys.add(normalize(bare))
+    if bare != name:
+        keys.add(normalize(bare))  # "Hamas (Islamic Resistance Movement)" is also "Hamas"
     return {k for k in keys if len(k) >= MIN_NAME_LENGTH}
 
 
