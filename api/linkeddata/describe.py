@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api.linkeddata.site import site
 from api.problems import not_ready
 from api.queries import QueryService
-from graph.namespaces import DK, ONTOLOGY_IRI, RES
+from graph.namespaces import DK, ONTOLOGY_IRI, RES, SCHEMA
 
 Quad = tuple[Node, Node, Node, Node]
 
@@ -134,41 +134,63 @@ async def catalogue(request: Request) -> Catalogue:
 # --- entities ------------------------------------------------------------------------------
 
 
-def description_query(iri: str) -> str:
-    """The concise bounded description of `iri` as quads (see docs/linked-data.md)."""
+def description_query(iri: str, *, page: bool = False, own: bool = False) -> str:
+    """The concise bounded description of `iri` as quads (see docs/linked-data.md), in two
+    parts: its `own` triples with the labels of what they point to, else the facts pointing to
+    it with their context (asked apart, so that a thousand facts pointing to an entity, cut at
+    the row limit, never cut its own triples). For the HTML `page`, without the facts pointing
+    to it that are taken from a list version: the page shows those in its table of listings
+    (a version carries hundreds)."""
     e = f"<{iri}>"
+    imported = (
+        f"MINUS {{ ?{{f}} prov:wasDerivedFrom ?version . ?version a <{DK.ListVersion}> }}"
+        if page
+        else ""
+    )
     labels = "rdf:type, rdfs:label, skos:prefLabel"
     context = ", ".join(f"<{p}>" for p in FACT_CONTEXT)
+    if own:
+        return f"""
+PREFIX rdf: <{RDF}>
+PREFIX rdfs: <{RDFS}>
+PREFIX skos: <{SKOS}>
+SELECT DISTINCT ?s ?p ?o ?g WHERE {{
+  {{ GRAPH ?g {{ {e} ?p ?o }} BIND({e} AS ?s) }}
+  UNION {{ GRAPH ?g1 {{ {e} ?p1 ?s }} FILTER(isIRI(?s))
+           GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({labels})) }}
+}}
+"""
     return f"""
 PREFIX rdf: <{RDF}>
 PREFIX rdfs: <{RDFS}>
 PREFIX skos: <{SKOS}>
 PREFIX prov: <{PROV}>
 SELECT DISTINCT ?s ?p ?o ?g WHERE {{
-  {{ GRAPH ?g {{ {e} ?p ?o }} BIND({e} AS ?s) }}
-  UNION {{ GRAPH ?g {{ ?s ?p {e} }} BIND({e} AS ?o) }}
-  UNION {{ GRAPH ?g1 {{ {e} ?p1 ?s }} FILTER(isIRI(?s))
-           GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({labels})) }}
-  UNION {{ GRAPH ?g1 {{ ?s ?p1 {e} }}
+  {{ GRAPH ?g {{ ?s ?p {e} }} BIND({e} AS ?o) {imported.replace("{f}", "s")} }}
+  UNION {{ GRAPH ?g1 {{ ?s ?p1 {e} }} {imported.replace("{f}", "s")}
            GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({context})) }}
-  UNION {{ GRAPH ?g1 {{ ?f ?p1 {e} . ?f prov:wasDerivedFrom ?s }}
+  UNION {{ GRAPH ?g1 {{ ?f ?p1 {e} . ?f prov:wasDerivedFrom ?s }} {imported.replace("{f}", "f")}
            GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({labels})) }}
 }}
 """
 
 
-async def describe(request: Request, iri: str) -> list[Quad]:
-    """The description of `iri` as quads; kept in a small LRU (the served dataset is read-only)."""
+async def describe(request: Request, iri: str, *, page: bool = False) -> list[Quad]:
+    """The description of `iri` as quads (for its HTML `page`: see description_query); kept
+    in a small LRU (the served dataset is read-only)."""
     kept = site(request).descriptions
-    found = kept.get(iri)
+    key = f"page {iri}" if page else iri
+    found = kept.get(key)
     if found is None:
-        rows = await select(request, description_query(iri))
-        found = [(r["s"], r["p"], r["o"], r["g"]) for r in rows]
-        kept[iri] = found
+        found = []
+        for own in (True, False):
+            rows = await select(request, description_query(iri, page=page, own=own))
+            found += [(r["s"], r["p"], r["o"], r["g"]) for r in rows]
+        kept[key] = found
         while len(kept) > DESCRIPTIONS_KEPT:
             kept.popitem(last=False)
     else:
-        kept.move_to_end(iri)
+        kept.move_to_end(key)
     return found
 
 
@@ -231,3 +253,100 @@ def load_shapes(shapes_dir: Path) -> Graph:
     for path in sorted(shapes_dir.glob("*.ttl")):
         graph.parse(path, format="turtle")
     return graph
+
+
+# --- listings of an entity (the table of an organization's, a list's or a version's page) ----
+
+#: The classes of a listing (the data types each listing with its own class, not dk:Listing).
+LISTING_TYPES = (DK.TerrorDesignation, DK.SanctionsListing, DK.Listing)
+#: Listings shown per page of an entity's table (a list version carries hundreds).
+LISTINGS_SHOWN = 100
+#: The columns of a listing's row: variable -> property of the listing.
+LISTING_COLUMNS = {
+    "entry": DK.listEntryId,
+    "listingDate": DK.listingDate,
+    "startDate": DK.startDate,
+    "startedAfter": DK.startedAfter,
+    "startedNoLaterThan": DK.startedNoLaterThan,
+    "endDate": DK.endDate,
+    "endedAfter": DK.endedAfter,
+    "endedNoLaterThan": DK.endedNoLaterThan,
+    "hasEnded": DK.hasEnded,
+}
+
+
+def _listings_of(iri: str) -> str:
+    kinds = " ".join(f"<{t}>" for t in LISTING_TYPES)
+    return f"VALUES ?listingType {{ {kinds} }} ?listing ?role <{iri}> ; a ?listingType ."
+
+
+def listings_count_query(iri: str) -> str:
+    """How many listings point to `iri` (any property: organization, list, state, version)."""
+    return f"SELECT (COUNT(DISTINCT ?listing) AS ?n) WHERE {{ {_listings_of(iri)} }}"
+
+
+def listings_query(iri: str, offset: int, limit: int = LISTINGS_SHOWN) -> str:
+    """One page of the listings pointing to `iri`, with the table's columns: the listing's
+    class, label, organization, designator (state or international body), list, entry id,
+    dates and bounds, end kind (each with its label). Rows repeat a listing only when one of
+    these has several values."""
+    optional = "\n".join(
+        f"  OPTIONAL {{ ?listing <{p}> ?{v} }}" for v, p in LISTING_COLUMNS.items()
+    )
+    kinds = ", ".join(f"<{t}>" for t in LISTING_TYPES)
+    return f"""PREFIX rdfs: <{RDFS}>
+PREFIX skos: <{SKOS}>
+PREFIX dk: <{DK}>
+SELECT * WHERE {{
+  {{ SELECT DISTINCT ?listing WHERE {{ {_listings_of(iri)} }}
+     ORDER BY ?listing OFFSET {int(offset)} LIMIT {int(limit)} }}
+  ?listing a ?kind . FILTER(?kind IN ({kinds}))
+  OPTIONAL {{ ?listing rdfs:label ?label }}
+  OPTIONAL {{ ?listing dk:designatedOrganization ?organization
+             OPTIONAL {{ ?organization rdfs:label ?organizationLabel }} }}
+  OPTIONAL {{ ?listing dk:designatingState|dk:listingBody ?designator
+             OPTIONAL {{ ?designator rdfs:label ?designatorLabel }} }}
+  OPTIONAL {{ ?listing dk:underList ?list OPTIONAL {{ ?list rdfs:label ?listLabel }} }}
+  OPTIONAL {{ ?listing dk:endKind ?endKind OPTIONAL {{ ?endKind skos:prefLabel ?endKindLabel }} }}
+{optional}
+}}
+"""
+
+
+def listing_sources_query(listings: Iterable[Node]) -> str:
+    """The sources of `listings`: list versions with their date, articles with theirs."""
+    values = " ".join(f"<{n}>" for n in listings if isinstance(n, URIRef))
+    return f"""PREFIX rdfs: <{RDFS}>
+PREFIX prov: <{PROV}>
+PREFIX dk: <{DK}>
+PREFIX schema: <{SCHEMA}>
+SELECT ?listing ?source ?sourceLabel ?sourceDate WHERE {{
+  VALUES ?listing {{ {values} }}
+  ?listing prov:wasDerivedFrom ?source .
+  OPTIONAL {{ ?source rdfs:label ?sourceLabel }}
+  OPTIONAL {{ ?source dk:versionDate|schema:datePublished ?sourceDate }}
+}}
+"""
+
+
+@dataclass
+class ListingRows:
+    """A page of the listings pointing to an entity: their rows, their sources, how many."""
+
+    rows: list[dict[str, Node]]
+    sources: list[dict[str, Node]]
+    total: int
+    offset: int
+
+
+async def listings(request: Request, iri: str, page: int) -> ListingRows:
+    """The `page`-th (1-based) page of the listings pointing to `iri`; none if it has none."""
+    counted = await select(request, listings_count_query(iri))
+    total = int(str(counted[0]["n"])) if counted else 0
+    if not total:
+        return ListingRows([], [], 0, 0)
+    offset = (page - 1) * LISTINGS_SHOWN
+    rows = await select(request, listings_query(iri, offset))
+    found = {r["listing"] for r in rows}
+    sources = await select(request, listing_sources_query(sorted(found, key=str))) if found else []
+    return ListingRows(rows, sources, total, offset)

@@ -15,7 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from api.linkeddata.describe import Catalogue, Quad
+from api.linkeddata.describe import LISTINGS_SHOWN, Catalogue, ListingRows, Quad
 from graph.curie import short
 from graph.namespaces import DK, GRAPH, WD
 
@@ -119,12 +119,15 @@ class EntityView:
             )
             for p, qs in sorted(by_prop.items(), key=lambda item: name(item[0]))
         ]
+        by_subject: dict[Node, list[Quad]] = defaultdict(list)
+        for q in quads:
+            by_subject[q[0]].append(q)
         incoming_nodes = sorted(
             {q[0] for q in quads if q[2] == entity and q[0] != entity}, key=lambda n: name(n)
         )
         incoming = []
         for node in incoming_nodes:
-            mine = [q for q in quads if q[0] == node]
+            mine = by_subject[node]
             incoming.append(
                 FactView(
                     node=value(node),
@@ -164,6 +167,114 @@ class EntityView:
                 for g in graphs
             ],
         )
+
+
+@dataclass
+class ListingView:
+    """A row of the table of listings: who designated, under which list, with which entry id,
+    from when to when (dates, or the bounds that the list's versions give), from which source."""
+
+    listing: Value
+    kind: str
+    organization: Value | None
+    designator: Value | None
+    under: Value | None
+    entry: str
+    listed: str
+    start: str
+    end: str
+    sources: list[Value]
+
+
+@dataclass
+class ListingsTable:
+    rows: list[ListingView]
+    total: int
+    first: int
+    last: int
+    pages: list[tuple[int, bool]]
+
+
+def listings_table(
+    found: ListingRows, cat: Catalogue, page: int, page_size: int = LISTINGS_SHOWN
+) -> ListingsTable:
+    """The view of a page of listings (api.linkeddata.describe.listings), ordered by
+    designator, list and start."""
+    merged: dict[Node, dict[str, Node]] = {}
+    for row in found.rows:
+        kept = merged.setdefault(row["listing"], {})
+        for name, node in row.items():
+            kept.setdefault(name, node)
+    sources: dict[Node, list[Value]] = defaultdict(list)
+    for row in sorted(
+        found.sources, key=lambda r: (str(r.get("sourceDate", "")), str(r["source"]))
+    ):
+        label = str(row.get("sourceLabel") or short(row["source"]))
+        date = str(row.get("sourceDate", ""))
+        value = Value(label, str(row["source"]), False, date)
+        if value not in sources[row["listing"]]:
+            sources[row["listing"]].append(value)
+
+    def linked(r: dict[str, Node], var: str) -> Value | None:
+        node = r.get(var)
+        if node is None:
+            return None
+        return Value(str(r.get(var + "Label") or short(node)), str(node), False)
+
+    views = [
+        ListingView(
+            listing=Value(str(r.get("label") or short(node)), str(node), False),
+            kind=cat.labels.get(r["kind"]) or short(r["kind"]),
+            organization=linked(r, "organization"),
+            designator=linked(r, "designator"),
+            under=linked(r, "list"),
+            entry=str(r.get("entry", "")),
+            listed=str(r.get("listingDate", "")),
+            start=_span(r.get("startDate"), r.get("startedAfter"), r.get("startedNoLaterThan")),
+            end=_end(r),
+            sources=sources.get(node, []),
+        )
+        for node, r in merged.items()
+    ]
+    views.sort(
+        key=lambda v: (
+            v.designator.text if v.designator else "",
+            v.under.text if v.under else "",
+            v.start,
+            v.listing.text,
+        )
+    )
+    last_page = max(1, -(-found.total // page_size))
+    return ListingsTable(
+        views,
+        found.total,
+        found.offset + 1 if views else 0,
+        found.offset + len(views),
+        [(n, n == page) for n in range(1, last_page + 1)] if last_page > 1 else [],
+    )
+
+
+def _span(date: Node | None, after: Node | None, no_later: Node | None) -> str:
+    """A date as given, else the bounds: "between X and Y", "no later than Y", "after X"."""
+    if date is not None:
+        return str(date)
+    if after is not None and no_later is not None:
+        return f"between {after} and {no_later}"
+    if no_later is not None:
+        return f"no later than {no_later}"
+    if after is not None:
+        return f"after {after}"
+    return ""
+
+
+def _end(r: dict[str, Node]) -> str:
+    text = _span(r.get("endDate"), r.get("endedAfter"), r.get("endedNoLaterThan"))
+    if not text and str(r.get("hasEnded", "")).lower() == "true":
+        text = "ended, date unknown"
+    kind = r.get("endKindLabel") or r.get("endKind")
+    if text and kind is not None:
+        text += f" ({kind if isinstance(kind, Literal) else short(kind)})"
+    return text
 
 
 def _unique(values: Iterable[Value]) -> list[Value]:

@@ -48,14 +48,26 @@ async def resource(request: Request, slug: str) -> Response:
     iri = str(RES[slug])
     if not SLUG.match(slug):
         return not_found(request, fmt, f"{slug!r} is not a DiploKG identifier", iri)
-    quads = await data.describe(request, iri)
+    quads = await data.describe(request, iri, page=fmt == HTML)
     if not quads:
         return not_found(request, fmt, f"DiploKG has no resource named {slug!r}", iri)
     if fmt != HTML:
         body = await run_in_threadpool(serialize, data.triples(quads), fmt)
         return respond_rdf(request, body, fmt)
-    view = render.EntityView.build(URIRef(iri), quads, await data.catalogue(request))
-    return respond_html(request, "entity.html", entity=view, title=view.label)
+    cat = await data.catalogue(request)
+    view = await run_in_threadpool(render.EntityView.build, URIRef(iri), quads, cat)
+    number = _page(request)
+    found = await data.listings(request, iri, number)
+    table = render.listings_table(found, cat, number)
+    return respond_html(
+        request, "entity.html", entity=view, title=view.label, listings=table, page=number
+    )
+
+
+def _page(request: Request) -> int:
+    """The page of an entity's table of listings (`?page=`, 1-based; anything else is 1)."""
+    raw = request.query_params.get("page", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
 @router.get("/resource/", summary="Every entity of the graph, grouped by type (HTML)")

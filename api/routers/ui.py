@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -21,9 +20,10 @@ from rdflib.namespace import PROV, RDFS, SKOS
 from rdflib.term import Node
 from starlette.responses import Response
 
-from api.linkeddata.describe import catalogue, queries, select, term
+from api.linkeddata.describe import catalogue, queries, run, select, term
 from api.linkeddata.site import STATIC_DIR, page, short, site
 from api.problems import Problem
+from api.routers.resources import SLUG
 from graph.catalog import ExampleQuery, load_examples
 from graph.namespaces import BASE, DK, PREFIXES, RES, sparql_prologue
 
@@ -214,22 +214,34 @@ def _date_values(with_what: bool) -> str:
     return " ".join(f"<{p}>" for p, _ in DATE_PROPERTIES)
 
 
+def _dates(constraints: list[Constraint], *, values: bool = False) -> str:
+    """The date pattern: from the dated properties when no filter applies; from the chosen
+    events' own triples when one does (rdflib's engine joins a VALUES block with every
+    triple of the property first: three times slower)."""
+    if not constraints:
+        head = f"VALUES ?property {{ {_date_values(False)} }} " if values else ""
+        return head + "?event ?property ?date ."
+    listed = ", ".join(f"<{p}>" for p, _ in DATE_PROPERTIES)
+    return f"?event ?property ?date . FILTER(?property IN ({listed}))"
+
+
 def timeline_query(constraints: list[Constraint], year: str) -> str:
     """graph/queries/17-timeline.rq with labels, listing dates and bounds, for `year`,
-    restricted to the events meeting every constraint. Each date comes with the source of the
-    named graph that states it (a listing's start from one list version, its end from a
-    later one). The year is a literal in the FILTER, which Oxigraph applies right after the
+    restricted to the events meeting every constraint. Each date comes with the fact's sources
+    and their version dates: a bound is shown with the list version that gives it (a listing's
+    start from the version that first has it, its end from the first that lacks it). The year is a literal in the FILTER, which Oxigraph applies right after the
     date pattern (a variable there would be applied after the joins: 7x slower at 1M)."""
     if not YEAR.fullmatch(year):
         raise ValueError(f"not a four-digit year: {year!r}")
     return f"""PREFIX dk: <{DK}>
 PREFIX rdfs: <{RDFS}>
 PREFIX prov: <{PROV}>
-SELECT ?date ?event ?property ?what ?kind ?source ?eventLabel ?sourceLabel ?startedAfter
-       ?endedAfter WHERE {{
+SELECT ?date ?event ?property ?what ?kind ?source ?eventLabel ?sourceLabel ?sourceDate
+       ?startedAfter ?endedAfter WHERE {{
 {_involving(constraints)}  VALUES (?property ?what) {{ {_date_values(True)} }}
-  GRAPH ?g {{ ?event ?property ?date ; prov:wasDerivedFrom ?source . }}
+  {_dates(constraints)}
   FILTER(STRSTARTS(STR(?date), "{year}"))
+  ?event prov:wasDerivedFrom ?source .
   ?event a ?kind .
   # as in 17-timeline.rq: the fact's own dk: class, with no property path (Virtuoso mishandles
   # a join through rdfs:subClassOf*)
@@ -237,6 +249,7 @@ SELECT ?date ?event ?property ?what ?kind ?source ?eventLabel ?sourceLabel ?star
   FILTER NOT EXISTS {{ ?event a ?sub . ?sub rdfs:subClassOf ?kind . }}
   OPTIONAL {{ ?event rdfs:label ?eventLabel }}
   OPTIONAL {{ ?source rdfs:label ?sourceLabel }}
+  OPTIONAL {{ ?source dk:versionDate ?sourceDate }}
   OPTIONAL {{ ?event dk:startedAfter ?startedAfter }}
   OPTIONAL {{ ?event dk:endedAfter ?endedAfter }}
 }}
@@ -250,8 +263,8 @@ def years_query(constraints: list[Constraint]) -> str:
     return f"""PREFIX prov: <{PROV}>
 SELECT ?year (COUNT(*) AS ?events) WHERE {{
   {{ SELECT DISTINCT ?event ?property ?date WHERE {{
-{_involving(constraints)}    VALUES ?property {{ {_date_values(False)} }}
-    GRAPH ?g {{ ?event ?property ?date ; prov:wasDerivedFrom ?source . }}
+{_involving(constraints)}    {_dates(constraints, values=True)}
+    ?event prov:wasDerivedFrom ?source .
   }} }}
   BIND(SUBSTR(STR(?date), 1, 4) AS ?year)
 }}
@@ -260,19 +273,56 @@ ORDER BY ?year
 """
 
 
-#: The filters' choices: every state, organization, government and list with a label (and
-#: the other names of organizations, for the search). Whether each is involved in a fact is
-#: not asked: that join costs about a second at 1 million triples; an actor without facts
-#: gets an empty page.
-CHOICE_TYPES = (*ACTOR_TYPES["state"], *ORGANIZATION_TYPES, *LIST_TYPES)
+#: The select boxes' choices: every state, curated organization or government, and list with
+#: a label. Whether each is involved in a fact is not asked: that join costs about a second at
+#: 1 million triples; an actor without facts gets an empty page. Imported organizations (a
+#: thousand and growing) are not listed: the name search (`q`) finds them.
+CHOICE_TYPES = (*ACTOR_TYPES["state"], *ACTOR_TYPES["organization"], *LIST_TYPES)
 ACTORS_QUERY = f"""PREFIX rdfs: <{RDFS}>
-PREFIX skos: <{SKOS}>
-SELECT ?actor ?type ?label ?name WHERE {{
+SELECT ?actor ?type ?label WHERE {{
   VALUES ?type {{ {" ".join(f"<{t}>" for t in CHOICE_TYPES)} }}
   ?actor a ?type ; rdfs:label ?label .
-  OPTIONAL {{ ?actor skos:altLabel ?name }}
 }}
 """
+
+
+def organization_search_query(text: str) -> str:
+    """The organizations whose label or other name contains `text` (any case)."""
+    types = " ".join(f"<{t}>" for t in ORGANIZATION_TYPES)
+    return f"""PREFIX rdfs: <{RDFS}>
+PREFIX skos: <{SKOS}>
+SELECT DISTINCT ?organization WHERE {{
+  VALUES ?type {{ {types} }}
+  ?organization a ?type ; rdfs:label|skos:altLabel ?name .
+  FILTER(CONTAINS(LCASE(STR(?name)), {_string(text.lower())}))
+}}
+ORDER BY ?organization
+"""
+
+
+def organization_query(slug: str) -> str:
+    """Whether the resource `slug` (matching SLUG) is an organization, and its label."""
+    types = " ".join(f"<{t}>" for t in ORGANIZATION_TYPES)
+    return f"""PREFIX rdfs: <{RDFS}>
+SELECT ?label WHERE {{
+  VALUES ?type {{ {types} }}
+  <{RES[slug]}> a ?type . OPTIONAL {{ <{RES[slug]}> rdfs:label ?label }}
+}} LIMIT 1
+"""
+
+
+def _string(text: str) -> str:
+    """`text` as a SPARQL string literal (SPARQL 1.1 §19.7 escapes)."""
+    escaped = (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
+    return f'"{escaped}"'
+
+
 #: The states that designate organizations: the first group of the state filter.
 DESIGNATORS_QUERY = f"""PREFIX dk: <{DK}>
 SELECT DISTINCT ?state WHERE {{ ?designation dk:designatingState ?state }}
@@ -287,9 +337,6 @@ class Options:
     select: dict[str, list[tuple[str, str]]]
     #: states that designate organizations (the select's first group)
     designators: set[str]
-    #: every organization: slug -> its names (label and other names), for `organization=`
-    #: and the name search
-    organizations: dict[str, set[str]]
     labels: dict[str, str]
 
 
@@ -336,47 +383,45 @@ def _slug(value: str) -> str:
     return value
 
 
-def _filters(params: Mapping[str, str], options: Options) -> Filters:
+async def _filters(request: Request, params: Mapping[str, str], options: Options) -> Filters:
     """Unknown values of `state`, `list` and `organization` are ignored, with a note on the
     page (the rest of the filters still apply): a stale link still shows a timeline."""
-    chosen: dict[str, str] = {}
-    constraints: list[Constraint] = []
-    ignored: list[str] = []
-    described: list[str] = []
+    result = Filters({}, [], [], [])
     accepted = {
         "state": {slug for slug, _ in options.select["state"]},
         "list": {slug for slug, _ in options.select["list"]},
-        "organization": set(options.organizations),
     }
     for name in ("state", "list", "organization"):
         raw = params.get(name, "")
         if not raw:
             continue
         slug = _slug(raw)
-        if slug not in accepted[name]:
-            ignored.append(name)
+        label = options.labels.get(slug)
+        if name == "organization" and SLUG.fullmatch(slug):
+            found = await select(request, organization_query(slug))
+            label = str(found[0].get("label", slug)) if found else None
+        elif slug not in accepted.get(name, ()):
+            label = None
+        if label is None:
+            result.ignored.append(name)
             continue
-        chosen[name] = slug
+        result.params[name] = slug
         predicate = DK.underList if name == "list" else None
-        constraints.append(Constraint((RES[slug],), predicate))
-        described.append(options.labels.get(slug, slug))
-    result = Filters(chosen, constraints, ignored, described)
+        result.constraints.append(Constraint((RES[slug],), predicate))
+        result.described.append(label)
     text = params.get("q", "").strip()
-    if text and len(text) <= SEARCH_MAX:
+    if len(text) > SEARCH_MAX:
+        result.ignored.append("q")
+    elif text:
         result.params["q"] = text
-        needle = text.casefold()
-        matches = sorted(
-            slug
-            for slug, names in options.organizations.items()
-            if any(needle in n.casefold() for n in names)
-        )
+        found = await select(request, organization_search_query(text))
+        matches = tuple(URIRef(str(r["organization"])) for r in found)
         if matches:
-            constraints.append(Constraint(tuple(RES[m] for m in matches)))
-            described.append(f"an organization named like “{text}” ({len(matches)})")
+            result.constraints.append(Constraint(matches))
+            n = len(matches)
+            result.described.append(f"an organization named like “{text}” ({n})")
         else:
             result.no_match = text
-    elif text:
-        ignored.append("q")
     return result
 
 
@@ -388,14 +433,14 @@ def _filters(params: Mapping[str, str], options: Options) -> Filters:
 async def timeline(request: Request) -> Response:
     params = request.query_params
     options = await _options(request)
-    filters = _filters(params, options)
+    filters = await _filters(request, params, options)
     years = [] if filters.no_match else await _years(request, filters)
     year = params.get("year", "")
     if year and not YEAR.fullmatch(year):
         filters.ignored.append("year")
         year = ""
     year = year or (years[-1].year if years else "")
-    rows = await select(request, timeline_query(filters.constraints, year)) if year else []
+    rows = await _plain_rows(request, timeline_query(filters.constraints, year)) if year else []
     events = _events(rows, (await catalogue(request)).labels)
     number = _page_number(params.get("page", ""), len(events), filters)
     first = (number - 1) * PAGE_SIZE
@@ -460,12 +505,8 @@ async def _options(request: Request) -> Options:
 
 async def _read_options(request: Request) -> Options:
     select_sets: dict[str, set[tuple[str, str]]] = {
-        "state": set(),
-        "organization": set(),
-        "list": set(),
+        name: set() for name in ("state", "organization", "list")
     }
-    designators: set[str] = set()
-    organizations: dict[str, set[str]] = defaultdict(set)
     labels: dict[str, str] = {}
     for row in await select(request, ACTORS_QUERY):
         actor = str(row["actor"])
@@ -473,16 +514,10 @@ async def _read_options(request: Request) -> Options:
             continue
         slug, label, kind = actor[len(str(RES)) :], str(row["label"]), row["type"]
         labels[slug] = label
-        if kind in ACTOR_TYPES["state"]:
-            select_sets["state"].add((slug, label))
-        if kind in ACTOR_TYPES["organization"]:
-            select_sets["organization"].add((slug, label))
-        if kind in LIST_TYPES:
-            select_sets["list"].add((slug, label))
-        if kind in ORGANIZATION_TYPES:
-            organizations[slug].add(label)
-            if "name" in row:
-                organizations[slug].add(str(row["name"]))
+        for name, types in (*ACTOR_TYPES.items(), ("list", LIST_TYPES)):
+            if kind in types:
+                select_sets[name].add((slug, label))
+    designators = set()
     for row in await select(request, DESIGNATORS_QUERY):
         state = str(row["state"])
         if state.startswith(str(RES)):
@@ -490,7 +525,6 @@ async def _read_options(request: Request) -> Options:
     return Options(
         {name: sorted(pairs, key=lambda o: (o[1], o[0])) for name, pairs in select_sets.items()},
         designators,
-        dict(organizations),
         labels,
     )
 
@@ -509,35 +543,48 @@ async def _years(request: Request, filters: Filters) -> list[YearLink]:
     ]
 
 
-def _events(rows: list[dict[str, Node]], labels: Mapping[Node, str]) -> list[Event]:
+async def _plain_rows(request: Request, query: str) -> list[dict[str, str]]:
+    """The rows of a SELECT query as the values' text: a busy year has a thousand rows, and
+    making an rdflib term of each value would cost more than the query."""
+    data = json.loads(await run(request, query, "json"))
+    return [
+        {name: value["value"] for name, value in binding.items()}
+        for binding in data["results"]["bindings"]
+    ]
+
+
+def _events(rows: list[dict[str, str]], labels: Mapping[Node, str]) -> list[Event]:
     """One event per fact, date property and date (its sources gathered), in time order."""
     found: dict[tuple[str, str, str], Event] = {}
+    others: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
+    bounded = {str(p): str(p) == str(DK.startedNoLaterThan) for p in LOWER_BOUNDS}
     for r in rows:
         prop = r["property"]
-        key = (str(r["date"]), str(r["event"]), str(prop))
+        key = (r["date"], r["event"], prop)
         event = found.get(key)
         if event is None:
             event = Event(
-                date=str(r["date"]),
-                what=str(r["what"]),
-                iri=str(r["event"]),
-                label=str(r.get("eventLabel") or short(r["event"])),
-                kind=labels.get(r["kind"]) or short(r["kind"]),
+                date=r["date"],
+                what=r["what"],
+                iri=r["event"],
+                label=r.get("eventLabel") or short(URIRef(r["event"])),
+                kind=labels.get(URIRef(r["kind"])) or short(URIRef(r["kind"])),
                 sources=[],
             )
-            if prop in LOWER_BOUNDS:
+            if prop in bounded:
                 event.bound = "no later than"
             found[key] = event
-        source = (str(r["source"]), str(r.get("sourceLabel") or short(r["source"])))
-        if source not in event.sources:
+        source = (r["source"], r.get("sourceLabel") or short(URIRef(r["source"])))
+        # a bound comes from the list version of that date; any other date from every source
+        giving = prop not in bounded or r.get("sourceDate") in (None, event.date)
+        if giving and source not in event.sources:
             event.sources.append(source)
-        if prop in LOWER_BOUNDS:
-            after = str(
-                r.get("startedAfter" if prop == DK.startedNoLaterThan else "endedAfter", "")
-            )
+        others.setdefault(key, set()).add(source)
+        if prop in bounded:
+            after = r.get("startedAfter" if bounded[prop] else "endedAfter", "")
             # the latest lower bound before the upper one: "between X and Y"
             if event.after < after < event.date:
                 event.after, event.bound = after, "between"
-    for event in found.values():
-        event.sources.sort()
+    for key, event in found.items():
+        event.sources = sorted(event.sources or others[key])
     return sorted(found.values(), key=lambda e: (e.date, e.iri, e.what))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -84,9 +85,16 @@ def entity_iris(ds: Dataset) -> set[URIRef]:
 def test_every_entity_of_the_seed_graph_resolves_as_html_and_turtle(
     client: TestClient, seed_dataset: Dataset
 ) -> None:
-    iris = entity_iris(seed_dataset)
+    iris = sorted(entity_iris(seed_dataset))
     assert len(iris) > 40
-    for iri in sorted(iris):
+    # the curated entities all, the imported ones (a thousand listings, organizations and list
+    # versions, all written by the same importers) one in 25, so the test stays quick
+    imported = re.compile(r"(listing|org|source)-")
+    local = [str(iri)[len(str(RES)) :] for iri in iris]
+    sample = [i for i, slug in zip(iris, local, strict=True) if not imported.match(slug)]
+    sample += [i for i, slug in zip(iris, local, strict=True) if imported.match(slug)][::25]
+    assert len(sample) > 100
+    for iri in sample:
         path = "/resource/" + str(iri)[len(str(RES)) :]
         page = client.get(path, headers=HTML)
         assert page.status_code == 200, path

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, OWL, RDF, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from graph import __version__
 from graph.build import load_sources
@@ -116,7 +116,7 @@ def test_wikidata_linkset_counts_the_same_as_links(seed_dataset: Dataset, void: 
     )
     assert (WIKIDATA_LINKSET, RDF.type, VOID.Linkset) in void
     assert (WIKIDATA_LINKSET, VOID.linkPredicate, OWL.sameAs) in void
-    assert value(void, WIKIDATA_LINKSET, VOID.triples) == expected == 14
+    assert value(void, WIKIDATA_LINKSET, VOID.triples) == expected >= 14
 
 
 def test_each_source_graph_is_a_subset_with_its_triples_and_article(
@@ -142,20 +142,23 @@ def test_each_designation_list_is_a_subset_counting_its_listings(
     seed_dataset: Dataset, void: Graph
 ) -> None:
     rows = seed_dataset.query(
-        "SELECT ?list (COUNT(DISTINCT ?x) AS ?n) (COUNT(DISTINCT ?t) AS ?triples) WHERE { "
-        f"GRAPH ?g {{ ?list a <{DK.DesignationList}> }} {NOT_VOID} "
+        "SELECT ?list (COUNT(DISTINCT ?x) AS ?n) (COUNT(DISTINCT ?t) AS ?triples) "
+        "(SAMPLE(?label) AS ?title) WHERE { "
+        f"GRAPH ?g {{ ?list a <{DK.DesignationList}> ; <{RDFS.label}> ?label }} {NOT_VOID} "
         f"OPTIONAL {{ GRAPH ?h {{ ?x <{DK.underList}> ?list }} GRAPH ?k {{ ?x ?p ?o }} "
         'BIND(CONCAT(STR(?x), " ", STR(?p), " ", STR(?o)) AS ?t) } } GROUP BY ?list'
     )
-    expected = {row[0]: (int(row[1]), int(row[2])) for row in rows}  # type: ignore[index]
+    expected = {
+        row[0]: (int(row[1]), int(row[2]), row[3])  # type: ignore[index, arg-type, misc]
+        for row in rows
+    }
     assert len(expected) >= 7
-    for lst, (listings, triples) in expected.items():
+    for lst, (listings, triples, label) in expected.items():
         assert isinstance(lst, URIRef)
         sub = list_subset(void, lst)
         assert (sub, RDF.type, VOID.Dataset) in void
         assert value(void, sub, VOID.entities) == listings
         assert value(void, sub, VOID.triples) == triples
-        label = seed_dataset.value(lst, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))
         assert void.value(sub, DCTERMS.title) == label
     sdgt = list_subset(void, RES["list-us-sdgt"])
     assert value(void, sdgt, VOID.entities) > 800
@@ -184,6 +187,7 @@ def test_list_subsets_have_class_partitions_latest_version_and_sources(
         void.objects(fto, DCTERMS.source)
     )
     (part,) = void.objects(fto, VOID.classPartition)
+    assert isinstance(part, URIRef)
     assert void.value(part, VOID["class"]) == DK.TerrorDesignation
     fto_count = count(
         seed_dataset,
