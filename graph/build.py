@@ -6,8 +6,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +117,7 @@ def build(out_dir: Path, *, force: bool = False, inputs: Inputs = PROJECT_INPUTS
     for triple in describe(canonical):
         description.add(triple)
     files = write_dumps(canonical, out_dir, input_digest(inputs))
-    return BuildResult(out_dir, files, report, skipped=False, quads=len(canonical))
+    return BuildResult(out_dir, files, report, skipped=False, quads=quad_count(canonical))
 
 
 def canonicalize(ds: Dataset) -> Dataset:
@@ -167,7 +169,7 @@ def write_dumps(ds: Dataset, out_dir: Path, digest: str) -> tuple[Path, ...]:
         manifest = {
             "version": __version__,
             "input_digest": digest,
-            "quads": len(ds),
+            "quads": quad_count(ds),
             "triples_merged": len(merged),
             "graphs": {
                 str(g.identifier): len(g)
@@ -180,6 +182,12 @@ def write_dumps(ds: Dataset, out_dir: Path, digest: str) -> tuple[Path, ...]:
         for name in [*written, MANIFEST]:
             os.replace(staging / name, out_dir / name)
     return tuple(sorted(out_dir / name for name in written))
+
+
+def quad_count(ds: Dataset) -> int:
+    """The quads of `ds`: a triple stated in several named graphs counts once per graph (an
+    imported organization is described in every list version that names it)."""
+    return sum(len(g) for g in ds.graphs())
 
 
 def trig_text(ds: Dataset) -> str:
@@ -198,13 +206,28 @@ def trig_text(ds: Dataset) -> str:
             body.add(triple)
         lines = body.serialize(format="turtle").splitlines()
         prefixes.update(line for line in lines if line.startswith("@prefix"))
-        inner = "".join(
-            f"    {line}\n" for line in lines if line and not line.startswith("@prefix")
-        )
+        inner = "".join(_indent([line for line in lines if not line.startswith("@prefix")]))
         blocks.append(f"\n{graph.identifier.n3(shared)} {{\n{inner}}}\n")
     graph_prefixes = {f"@prefix {name}: <{iri}> ." for name, iri in shared.namespaces()}
     header = sorted(prefixes | {p for p in graph_prefixes if p.startswith("@prefix dkg:")})
     return "\n".join(header) + "\n" + "".join(blocks)
+
+
+_LONG_QUOTE = re.compile(r'(?<!\\)"""')
+
+
+def _indent(lines: list[str]) -> Iterator[str]:
+    """Turtle lines indented by four spaces for the TriG block, except the lines that continue a
+    long string (\"\"\"...\"\"\"), whose text must stay exactly as it is; blank lines between
+    statements are dropped, blank lines inside a long string kept."""
+    in_long = False
+    for line in lines:
+        if in_long:
+            yield f"{line}\n"
+        elif line:
+            yield f"    {line}\n"
+        if len(_LONG_QUOTE.findall(line)) % 2:
+            in_long = not in_long
 
 
 def stable_jsonld(text: str) -> str:

@@ -97,3 +97,21 @@ def test_build_refuses_to_write_data_that_breaks_the_shapes(tmp_path: Path) -> N
         build(out, inputs=Inputs(sources_dir=sources))
     assert not raised.value.report.conforms
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_trig_keeps_multi_line_literals_exactly() -> None:
+    # The TriG dump indents each graph's statements; the lines of a long string must not move.
+    from rdflib import Literal, URIRef
+
+    from graph.build import trig_text
+    from graph.loading import new_dataset
+
+    ds = new_dataset()
+    text = 'first line\n\n  indented after a blank line\n"""quoted""" and \\ a backslash'
+    subject = URIRef("https://w3id.org/diplokg/resource/x")
+    graph = ds.graph(URIRef("https://w3id.org/diplokg/graph/x"))
+    graph.add((subject, URIRef("https://w3id.org/diplokg/ontology#evidence"), Literal(text)))
+    graph.add((subject, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), Literal("x")))
+    back = Dataset()
+    back.parse(data=trig_text(ds), format="trig")
+    assert set(back.graph(graph.identifier)) == set(graph)
