@@ -58,13 +58,13 @@ def test_organization_page_tables_every_listing_of_the_taliban(
     assert "/resource/article-russia-removes-taliban-from-terror-list" in links
 
 
-def test_ended_listings_show_their_end_bounds_and_kind(client: TestClient) -> None:
+def test_ended_listings_show_their_end_bounds_and_kind(client: TestClient, fast_store: str) -> None:
     html = client.get("/resource/list-us-fto", headers=HTML, params={"page": "1"}).text
     assert "between 2021-11-23 and 2021-12-02 (delisting)" in Page(html).text
 
 
 def test_list_version_page_pages_its_listings_without_their_evidence(
-    client: TestClient, seed_dataset: Dataset
+    client: TestClient, fast_store: str, seed_dataset: Dataset
 ) -> None:
     path = "/resource/source-us-sdn-2021-08-18"
     total = listings_pointing_to(seed_dataset, "source-us-sdn-2021-08-18")

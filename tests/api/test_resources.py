@@ -83,7 +83,7 @@ def entity_iris(ds: Dataset) -> set[URIRef]:
 
 
 def test_every_entity_of_the_seed_graph_resolves_as_html_and_turtle(
-    client: TestClient, seed_dataset: Dataset
+    client: TestClient, fast_store: str, seed_dataset: Dataset
 ) -> None:
     iris = sorted(entity_iris(seed_dataset))
     assert len(iris) > 40

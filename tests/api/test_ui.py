@@ -175,7 +175,9 @@ def test_timeline_pages_by_year_with_links_to_every_year_and_the_next_ones(
     )
 
 
-def test_timeline_year_counts_are_the_events_each_year_page_shows(client: TestClient) -> None:
+def test_timeline_year_counts_are_the_events_each_year_page_shows(
+    client: TestClient, fast_store: str
+) -> None:
     html = client.get("/timeline", params={"organization": "taliban"}).text
     counts = dict(re.findall(r">([0-9]{4})</a> \(([0-9]+)\)", html))
     assert set(counts) == {text for _, text in year_links(html)}
@@ -235,6 +237,7 @@ def test_timeline_ignores_unknown_filter_values(client: TestClient) -> None:
 
 def test_timeline_filters_by_designating_state_and_list_given_as_slug_or_curie(
     client: TestClient,
+    fast_store: str,
 ) -> None:
     curie = {"state": "res:united-states", "list": "res:list-us-fto", "year": "2021"}
     rows = timeline(client, **curie)
@@ -248,7 +251,9 @@ def test_timeline_filters_by_designating_state_and_list_given_as_slug_or_curie(
     assert canada and all(w == "listed" for _, w, _ in canada)
 
 
-def test_timeline_shows_bounds_from_list_versions_never_a_day(client: TestClient) -> None:
+def test_timeline_shows_bounds_from_list_versions_never_a_day(
+    client: TestClient, fast_store: str
+) -> None:
     fto = bounds(client, list="list-us-fto", year="2021")
     assert fto["/resource/listing-us-fto-33983"] == "between 2021-11-23 and 2021-12-02"
     assert fto["/resource/listing-us-fto-4711"] == "between 2021-11-23 and 2021-12-02"
@@ -273,7 +278,7 @@ def test_timeline_pages_a_busy_year_showing_how_many_of_how_many(client: TestCli
     assert pages[1][0] == "/timeline?year=2021&page=2"
 
 
-def test_timeline_searches_organizations_by_name(client: TestClient) -> None:
+def test_timeline_searches_organizations_by_name(client: TestClient, fast_store: str) -> None:
     html = client.get("/timeline", params={"q": "TALIBAN", "year": "2021"}).text
     links = {r[2] for r in timeline_rows(html)}
     assert "/resource/listing-us-sdgt-6636" in links  # the Taliban
