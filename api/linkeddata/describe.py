@@ -346,6 +346,8 @@ async def listings(request: Request, iri: str, page: int) -> ListingRows:
     if not total:
         return ListingRows([], [], 0, 0)
     offset = (page - 1) * LISTINGS_SHOWN
+    if offset >= total:  # past the last page: no query (Virtuoso refuses an OFFSET past 10,000)
+        return ListingRows([], [], total, offset)
     rows = await select(request, listings_query(iri, offset))
     found = {r["listing"] for r in rows}
     sources = await select(request, listing_sources_query(sorted(found, key=str))) if found else []
