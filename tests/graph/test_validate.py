@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from graph.build import Inputs, load_sources
-from graph.layout import SOURCES_DIR
 from graph.loading import parse_into
 from graph.validate import ValidationReport, load_shapes, validate
 
@@ -23,18 +21,6 @@ def _expectation(path: Path) -> tuple[str, str]:
         if line.startswith("# expect-")
     )
     return meta["expect-shape"], meta["expect-message"]
-
-
-@pytest.fixture(scope="module")
-def without_lists(tmp_path_factory: pytest.TempPathFactory) -> Inputs:
-    """The ontology and the curated and article sources, without the generated list files
-    (graph/sources/list-*.trig: thousands of nodes no fixture refers to), so that each fixture
-    validates in a fraction of a second."""
-    directory = tmp_path_factory.mktemp("sources")
-    for source in SOURCES_DIR.glob("*.trig"):
-        if not source.name.startswith("list-"):
-            shutil.copyfile(source, directory / source.name)
-    return Inputs(sources_dir=directory)
 
 
 def _validate_with_sources(path: Path, inputs: Inputs) -> ValidationReport:

@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from api.cli import app
 from graph.imports.model import ListFileError
 from graph.imports.refresh import CONFIG, read_config, refresh
-from graph.layout import SOURCES_DIR
 
 LISTS = Path(__file__).parents[2] / "data" / "lists"
 
@@ -36,15 +35,6 @@ def publisher(tmp_path: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def sources(tmp_path: Path) -> Path:
-    out = tmp_path / "sources"
-    out.mkdir()
-    for name in ("entities.trig", "lists.trig"):
-        shutil.copyfile(SOURCES_DIR / name, out / name)
-    return out
 
 
 def _config(tmp_path: Path, publisher: str) -> Path:

@@ -20,7 +20,6 @@ from api.cli import app
 from graph.imports import run
 from graph.imports.model import Entity, ListFileError, Listing, SourceFile
 from graph.imports.result import ImportResult
-from graph.layout import SOURCES_DIR
 from graph.namespaces import DK, GRAPH, RES
 from graph.validate import ValidationFailed, union_graph
 
@@ -52,16 +51,6 @@ def _listing(entry: str, name: str, **kw: object) -> Listing:
     }
     fields.update(kw)
     return Listing(**fields)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def sources(tmp_path: Path) -> Path:
-    """A copy of the curated sources (entities and lists) to import into."""
-    out = tmp_path / "sources"
-    out.mkdir()
-    for name in ("entities.trig", "lists.trig"):
-        shutil.copyfile(SOURCES_DIR / name, out / name)
-    return out
 
 
 @pytest.fixture
