@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,7 +23,6 @@ from graph.build import canonicalize, trig_text
 from graph.imports.model import REGIMES, DateValue, LegalActRef, Listing, SourceFile
 from graph.imports.reconcile import (
     DECISIONS_FILE,
-    Index,
     Match,
     Reconciler,
     index_dataset,
@@ -86,7 +85,6 @@ class Written:
 def to_dataset(
     source: str,
     result: ImportResult,
-    index: Index,
     reconciler: Reconciler,
     previous_labels: dict[URIRef, Literal] | None = None,
 ) -> Written:
@@ -97,6 +95,7 @@ def to_dataset(
     so that a delisting never leaves another list's organization without a label."""
     ds = new_dataset()
     out = Written(ds)
+    index = reconciler.index
     elsewhere = set(index.orgs)  # organizations other sources mention
     labelled = set(index.labelled)  # one rdfs:label per organization, in the whole graph
     for file in result.sources:
@@ -235,18 +234,22 @@ def _write_organization(
         graph.add((org, OWL.sameAs, WD[entity.wikidata]))
 
 
-def previous_matches(path: Path) -> dict[tuple[str, str], URIRef]:
-    """(list, entry id) -> organization, as the previous import of a source wrote them."""
-    if not path.is_file():
-        return {}
+def read_previous(path: Path) -> Graph:
+    """What the previous import of a source wrote (all its graphs merged); empty if none."""
     dataset = new_dataset()
-    parse_into(dataset, path)
-    ds = union_graph(dataset)
+    if path.is_file():
+        parse_into(dataset, path)
+    return union_graph(dataset)
+
+
+def previous_matches(previous: Graph) -> dict[tuple[str, str], URIRef]:
+    """(list, entry id) -> organization, as the previous import of a source wrote them."""
     found: dict[tuple[str, str], URIRef] = {}
-    for node in ds.subjects(DK.listEntryId, None, unique=True):
-        org, entry = ds.value(node, DK.designatedOrganization), ds.value(node, DK.listEntryId)
-        lst = ds.value(node, DK.underList)
-        state = ds.value(node, DK.designatingState)
+    for node in previous.subjects(DK.listEntryId, None, unique=True):
+        org = previous.value(node, DK.designatedOrganization)
+        entry = previous.value(node, DK.listEntryId)
+        lst = previous.value(node, DK.underList)
+        state = previous.value(node, DK.designatingState)
         if lst is not None:
             key = list_key(str(lst))
         elif state is not None:
@@ -258,17 +261,12 @@ def previous_matches(path: Path) -> dict[tuple[str, str], URIRef]:
     return found
 
 
-def previous_labels(path: Path) -> dict[URIRef, Literal]:
+def previous_labels(previous: Graph) -> dict[URIRef, Literal]:
     """The organizations a source's previous import named (rdfs:label), by IRI."""
-    if not path.is_file():
-        return {}
-    dataset = new_dataset()
-    parse_into(dataset, path)
-    ds = union_graph(dataset)
     return {
         org: label
-        for org in ds.subjects(RDF.type, DK.Organization, unique=True)
-        if isinstance(org, URIRef) and isinstance(label := ds.value(org, RDFS.label), Literal)
+        for org in previous.subjects(RDF.type, DK.Organization, unique=True)
+        if isinstance(org, URIRef) and isinstance(label := previous.value(org, RDFS.label), Literal)
     }
 
 
@@ -314,11 +312,8 @@ def _mode(path: Path) -> int:
     return 0o666 & ~umask
 
 
-def reconciler_for(sources_dir: Path, target: Path) -> tuple[Index, Reconciler]:
+def reconciler_for(sources_dir: Path, target: Path, previous: Graph) -> Reconciler:
+    """Matching against every other source, the curators' decisions and the previous import."""
     index = index_dataset(other_sources(sources_dir, target))
     decisions = read_decisions(sources_dir / DECISIONS_FILE)
-    return index, Reconciler(index, decisions, previous_matches(target))
-
-
-def names(items: Iterable[SourceFile]) -> list[str]:
-    return [f"{f.label}: {f.url} (sha256 {f.sha256})" for f in items]
+    return Reconciler(index, decisions, previous_matches(previous))
