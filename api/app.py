@@ -7,6 +7,7 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,7 +19,9 @@ from api import problems
 from api.pool import QueryPool, WorkerConfig
 from api.queries import QueryService
 from api.routers import downloads, resources, sparql, ui
+from api.routers import writes as writes_router
 from api.settings import Settings
+from api.writes import Tokens, WriteService, load_tokens, update_store_info
 from graph import __version__
 
 log = logging.getLogger(__name__)
@@ -47,20 +50,38 @@ class DiploKG(FastAPI):
 def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
     """The app serving `settings.dataset`; `pool` lets a caller supply its own workers."""
 
+    tokens = Tokens(load_tokens(Path(settings.write_tokens))) if settings.writable else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers = pool or QueryPool(
-            WorkerConfig(settings.store, settings.dataset, settings.allowed_services),
-            settings.workers,
-        )
-        await workers.start()
-        app.state.queries = QueryService(settings, workers)
+        writes: WriteService | None = None
+        config = WorkerConfig(settings.store, settings.dataset, settings.allowed_services)
+        if tokens is not None:
+            # The writer holds the store read-write and repairs it from the change log first;
+            # the query workers then follow that log (api.writes).
+            writes = WriteService(settings, tokens)
+            await writes.start()
+            config = replica_config(settings, writes.log_path)
+        workers = pool or QueryPool(config, settings.workers)
+        try:
+            await workers.start()
+        except BaseException:
+            if writes is not None:
+                await writes.close()
+            raise
+        queries = QueryService(settings, workers)
+        app.state.queries = queries
+        if writes is not None:
+            writes.on_commit.append(lambda result: _after_commit(queries, result))
+            app.state.writes = writes
         gc.collect()
         gc.freeze()  # start-up objects leave the collector's scans: fewer long pauses under load
         try:
             yield
         finally:
             await workers.close()
+            if writes is not None:
+                await writes.close()
 
     app = DiploKG(
         settings,
@@ -76,6 +97,7 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
     app.include_router(resources.router)
     app.include_router(downloads.router)
     app.include_router(ui.router)
+    app.include_router(writes_router.router)
     app.mount("/static", resources.static_files(), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="200 once the endpoint answers queries")
@@ -89,6 +111,26 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
         )
 
     return app
+
+
+def replica_config(settings: Settings, log_path: Path) -> WorkerConfig:
+    """The query workers of a server that takes writes: an oxigraph:DIR is held by the writer,
+    so each worker queries an in-memory copy of the build kept up with the change log; a remote
+    store is shared, and its workers follow the log for the graphs it gains."""
+    from graph.stores import parse_store_spec
+
+    kind, _ = parse_store_spec(settings.store)
+    store = "oxigraph" if kind == "oxigraph" else settings.store
+    return WorkerConfig(store, settings.dataset, settings.allowed_services, follow=log_path)
+
+
+def _after_commit(queries: QueryService, result: object) -> None:
+    """What readers see change with a commit: no cached result survives it, and the service
+    description counts the new triples and graphs."""
+    queries.cache.clear()
+    info = queries.pool.info
+    if info is not None:
+        queries.pool.info = update_store_info(info, result)  # type: ignore[arg-type]
 
 
 def serve(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""An LRU cache of serialized query results, and entity tags; sound because the served dataset is read-only."""
+"""An LRU cache of serialized query results, and entity tags; emptied by every commit of a curated write."""
 
 from __future__ import annotations
 
@@ -39,6 +39,13 @@ class ResultCache:
         self.entries = entries
         self.max_bytes = max_bytes
         self._data: OrderedDict[tuple[object, ...], CachedResult] = OrderedDict()
+        #: Bumped by `clear` (a commit): a result computed before it is not kept after it.
+        self.generation = 0
+
+    def clear(self) -> None:
+        """Forget every result: the data has changed."""
+        self._data.clear()
+        self.generation += 1
 
     def get(self, key: tuple[object, ...]) -> CachedResult | None:
         found = self._data.get(key)
@@ -46,11 +53,16 @@ class ResultCache:
             self._data.move_to_end(key)
         return found
 
-    def put(self, key: tuple[object, ...] | None, answer: Answer) -> CachedResult:
-        """`answer` as a CachedResult, kept under `key` unless the key is None or it is too big."""
+    def put(
+        self, key: tuple[object, ...] | None, answer: Answer, generation: int | None = None
+    ) -> CachedResult:
+        """`answer` as a CachedResult, kept under `key` unless the key is None, it is too big,
+        or the data changed since it was asked for (`generation` is not the current one)."""
         result = CachedResult(
             answer.form, answer.format, answer.body, answer.truncated, etag_of(answer.body)
         )
+        if generation is not None and generation != self.generation:
+            return result
         if key is not None and self.entries > 0 and len(answer.body) <= self.max_bytes:
             self._data[key] = result
             self._data.move_to_end(key)

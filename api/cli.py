@@ -6,7 +6,7 @@ import logging
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -603,10 +603,26 @@ def serve(
             help="Public URL serving https://w3id.org/diplokg/ (default http://HOST:PORT/)."
         ),
     ] = None,
+    write_tokens: Annotated[
+        Path | None,
+        typer.Option(
+            help="Enable writes (/update, /store, reverts) for the name:token lines of this file. "
+            "Needs --store oxigraph:DIR or sparql:QUERY_URL,UPDATE_URL (docs/writes.md)."
+        ),
+    ] = None,
+    change_log: Annotated[
+        Path | None,
+        typer.Option(help="Change log file (default DIR/diplokg-changes.rdfp for oxigraph:DIR)."),
+    ] = None,
+    update_allowed_url: Annotated[
+        list[str] | None,
+        typer.Option(help="A URL updates may LOAD or call with SERVICE (repeatable; none)."),
+    ] = None,
 ) -> None:
     """Serve the graph as a SPARQL 1.1 endpoint at /sparql (built first if stale).
 
-    Every option can also be set as an environment variable DIPLOKG_<OPTION> (see docs/endpoint.md).
+    Read-only unless --write-tokens is given. Every option can also be set as an environment
+    variable DIPLOKG_<OPTION> (see docs/endpoint.md and docs/writes.md).
     """
     from api.app import serve as run_server
     from api.settings import Settings
@@ -625,15 +641,49 @@ def serve(
             result_cache_entries=result_cache_entries,
             log_level=log_level,
             base_url=base_url,
+            write_tokens=str(write_tokens) if write_tokens else None,
+            change_log=str(change_log) if change_log else None,
+            update_allowed_urls=tuple(update_allowed_url) if update_allowed_url else None,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
     _ensure_built(settings.dataset)
     try:
-        prepare_store(settings.store, settings.dataset)
-    except DiploKGError as exc:
+        if settings.writable:
+            prepare_writes(settings)
+        else:
+            prepare_store(settings.store, settings.dataset)
+    except (DiploKGError, ValueError) as exc:
         raise _fail(f"store {settings.store}: {exc}") from None
     run_server(settings)
+
+
+def prepare_writes(settings: Any) -> None:
+    """Check the token file, then open the writable store once and bring it up to its change
+    log, so that a log that no longer fits the build stops the server here, with its report."""
+    import gc
+
+    from api.writer import WriterConfig, open_repository
+    from api.writes import load_tokens
+
+    load_tokens(Path(settings.write_tokens))
+    config = WriterConfig(
+        settings.store,
+        settings.dataset,
+        settings.change_log_path(),
+        settings.update_allowed_urls,
+        settings.max_update_changes,
+    )
+    typer.echo(f"opening {settings.store} for writes (change log {config.log})...", err=True)
+    repository, info = open_repository(config)
+    if info.replayed:
+        typer.echo(
+            f"change log: {info.replayed} commit(s) applied "
+            f"({info.already_present} change(s) already in the build)",
+            err=True,
+        )
+    del repository
+    gc.collect()  # the writer process opens the store next: release it
 
 
 def prepare_store(spec: str, dataset: Path) -> None:

@@ -87,15 +87,24 @@ class WorkerConfig:
     store: str
     dataset: Path
     allowed_services: tuple[str, ...] = field(default=())
+    #: The change log of curated writes to follow (api.writes): a worker applies the commits
+    #: it has not seen before each query. None on a read-only server.
+    follow: Path | None = None
 
     def to_json(self) -> str:
-        data = {"store": self.store, "dataset": str(self.dataset), "allowed": self.allowed_services}
+        data = {
+            "store": self.store,
+            "dataset": str(self.dataset),
+            "allowed": self.allowed_services,
+            "follow": str(self.follow) if self.follow else None,
+        }
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> WorkerConfig:
         data = json.loads(text)
-        return cls(data["store"], Path(data["dataset"]), tuple(data["allowed"]))
+        follow = Path(data["follow"]) if data.get("follow") else None
+        return cls(data["store"], Path(data["dataset"]), tuple(data["allowed"]), follow)
 
 
 class Undelivered(Exception):

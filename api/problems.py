@@ -136,8 +136,44 @@ def from_domain(exc: DiploKGError) -> Problem:
         return Problem(503, slug, title, detail, retry, retry_after_seconds=exc.retry_after)
     if isinstance(exc, DatasetNotBuilt):
         return Problem(503, "not-ready", "Dataset not available", str(exc))
+    write = _write_problem(exc)
+    if write is not None:
+        return write
     log.error("store error: %s", exc)
     return Problem(500, "internal", "Internal server error", "the query engine failed; see logs")
+
+
+def _write_problem(exc: DiploKGError) -> Problem | None:
+    """The statuses of curated writes (graph.writes); ShapesViolation's 409 is sent by the route
+    itself, with the SHACL report in the format asked for."""
+    from graph.writes.repository import (
+        CommitNotFound,
+        PreconditionFailed,
+        ProtectedGraph,
+        ShapesViolation,
+        TooManyChanges,
+    )
+    from graph.writes.update import BodyError, GraphNotFound, UpdateFailed
+
+    if isinstance(exc, ShapesViolation):
+        return Problem(409, "shapes-violation", "The change breaks the shapes", str(exc))
+    if isinstance(exc, PreconditionFailed):
+        return Problem(
+            412, "precondition-failed", "Precondition failed", str(exc), current_etag=exc.current
+        )
+    if isinstance(exc, ProtectedGraph):
+        return Problem(403, "protected-graph", "Protected graph", str(exc), graph=exc.graph)
+    if isinstance(exc, TooManyChanges):
+        return Problem(413, "too-many-changes", "Too many changes", str(exc), limit=exc.limit)
+    if isinstance(exc, CommitNotFound):
+        return Problem(404, "change-not-found", "No such commit", str(exc))
+    if isinstance(exc, GraphNotFound):
+        return Problem(404, "graph-not-found", "No such graph", str(exc), graph=exc.graph)
+    if isinstance(exc, BodyError):
+        return Problem(400, "bad-body", "Bad request body", str(exc))
+    if isinstance(exc, UpdateFailed):
+        return Problem(400, "update-failed", "Update failed", str(exc))
+    return None
 
 
 def install(app: FastAPI) -> None:

@@ -116,10 +116,18 @@ class QueryService:
         )
 
     async def _result(
-        self, request: SparqlRequest, accept: str | None, key: tuple[object, ...] | None = None
+        self,
+        request: SparqlRequest,
+        accept: str | None,
+        key: tuple[object, ...] | None = None,
+        whole: bool = False,
     ) -> tuple[CachedResult, str]:
         assert request.query is not None
         settings = self.settings
+        if whole:  # a Graph Store GET: the whole graph, never cut, never cached
+            job = Job(request.query, (), (), accept, request.formats, None)
+            answer = await self.pool.run(job, settings.query_timeout)
+            return self.cache.put(None, answer), "miss"
         if key is None and len(request.query) <= MAX_CACHED_QUERY_CHARS:
             key = (
                 request.query,
@@ -139,8 +147,9 @@ class QueryService:
             request.formats,
             settings.max_rows,
         )
+        generation = self.cache.generation
         answer = await self.pool.run(job, settings.query_timeout)
-        return self.cache.put(key, answer), "miss"
+        return self.cache.put(key, answer, generation), "miss"
 
     def _ok(self, result: CachedResult, if_none_match: str | None) -> Reply:
         headers: Headers = [(b"etag", result.etag.encode()), (b"vary", b"Accept")]
@@ -155,13 +164,14 @@ class QueryService:
         return Reply(200, headers, result.body)
 
     async def run(
-        self, query: str, fmt: str | None = None, accept: str | None = None
+        self, query: str, fmt: str | None = None, accept: str | None = None, whole: bool = False
     ) -> CachedResult:
         """The result of a query the app itself writes (for its pages), as the format named
-        `fmt` or negotiated from `accept`; errors raised as Problems."""
+        `fmt` or negotiated from `accept`; errors raised as Problems. `whole`: no row limit and
+        no cache (a Graph Store GET returns the whole graph)."""
         request = SparqlRequest(query, formats=(fmt,) if fmt else ())
         try:
-            found, _ = await self._result(request, accept)
+            found, _ = await self._result(request, accept, whole=whole)
         except DiploKGError as exc:
             raise from_domain(exc) from None
         return found

@@ -27,8 +27,12 @@ FORMAT_IRIS: dict[str, URIRef] = {
 }
 
 
-def describe(endpoint: str, info: StoreInfo, allowed_services: tuple[str, ...]) -> Graph:
-    """The service description: endpoint, language, formats, features and the default dataset."""
+def describe(
+    endpoint: str, info: StoreInfo, allowed_services: tuple[str, ...], writable: bool = False
+) -> Graph:
+    """The service description: endpoint, language, formats, features and the default dataset;
+    on a server that takes writes, also its update service (/update, SPARQL 1.1 Update) and
+    its Graph Store (/store), which share the dataset."""
     g = Graph()
     g.bind("sd", SD)
     g.bind("void", VOID)
@@ -59,6 +63,8 @@ def describe(endpoint: str, info: StoreInfo, allowed_services: tuple[str, ...]) 
     )
     dataset = BNode("defaultDataset")
     default_graph = BNode("defaultGraph")
+    if writable:
+        _describe_writes(g, endpoint, dataset)
     g.add((service, SD.defaultDataset, dataset))
     g.add((dataset, RDF.type, SD.Dataset))
     g.add((dataset, SD.defaultGraph, default_graph))
@@ -71,3 +77,27 @@ def describe(endpoint: str, info: StoreInfo, allowed_services: tuple[str, ...]) 
         g.add((named, RDF.type, SD.NamedGraph))
         g.add((named, SD.name, URIRef(iri)))
     return g
+
+
+def _describe_writes(g: Graph, endpoint: str, dataset: BNode) -> None:
+    base = endpoint.rsplit("/", 1)[0]
+    update = URIRef(base + "/update#service")
+    g.add((update, RDF.type, SD.Service))
+    g.add((update, SD.endpoint, URIRef(base + "/update")))
+    g.add((update, SD.supportedLanguage, SD.SPARQL11Update))
+    g.add((update, SD.defaultDataset, dataset))
+    g.add((update, RDFS.seeAlso, URIRef(base + "/store")))
+    g.add((update, RDFS.seeAlso, URIRef(base + "/changes")))
+    g.add(
+        (
+            update,
+            RDFS.comment,
+            Literal(
+                "SPARQL 1.1 Update (POST, Bearer token). Every request is one commit, checked "
+                "against the SHACL shapes before it is applied (409 with the report otherwise) "
+                "and recorded with its provenance; see /changes. The SPARQL 1.1 Graph Store HTTP "
+                "Protocol is served at /store.",
+                lang="en",
+            ),
+        )
+    )

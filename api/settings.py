@@ -12,6 +12,9 @@ from typing import Any
 from graph.errors import DEFAULT_ALLOWED_SERVICES
 from graph.layout import DEFAULT_DIST
 
+#: The change log's file name in an oxigraph:DIR store (graph.stores.oxigraph.CHANGE_LOG).
+CHANGE_LOG = "diplokg-changes.rdfp"
+
 ENV_PREFIX = "DIPLOKG_"
 
 
@@ -59,6 +62,30 @@ class Settings:
         default=("*",), metadata=_doc("Origins allowed by CORS (comma-separated).")
     )
     log_level: str = field(default="info", metadata=_doc("Log level; debug logs query texts."))
+    write_tokens: str = field(
+        default="",
+        metadata=_doc(
+            "File of name:token lines; enables /update, Graph Store writes and reverts for those "
+            "tokens (needs oxigraph:DIR or sparql:QUERY_URL,UPDATE_URL). Empty: read-only."
+        ),
+    )
+    change_log: str = field(
+        default="",
+        metadata=_doc(
+            "The change log (RDF Patch) of accepted writes (empty: DIR/diplokg-changes.rdfp for "
+            "oxigraph:DIR; required for a sparql: store)."
+        ),
+    )
+    update_allowed_urls: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("URLs an update may LOAD or call with SERVICE (comma-separated; none)."),
+    )
+    update_timeout: float = field(
+        default=60.0, metadata=_doc("Seconds a write may take before its writer is stopped.")
+    )
+    max_update_changes: int = field(
+        default=500_000, metadata=_doc("Most quads one commit may add and remove; more is 413.")
+    )
     base_url: str = field(
         default="",
         metadata=_doc(
@@ -82,12 +109,46 @@ class Settings:
 
     def check(self) -> None:
         """ValueError when a setting is out of range."""
-        positive = ("query_timeout", "max_rows", "max_body_bytes", "workers", "port")
+        positive = (
+            "query_timeout",
+            "max_rows",
+            "max_body_bytes",
+            "workers",
+            "port",
+            "update_timeout",
+            "max_update_changes",
+        )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"setting {name} must be positive, not {getattr(self, name)!r}")
         if self.result_cache_entries < 0 or self.result_cache_max_bytes < 0:
             raise ValueError("result cache sizes cannot be negative")
+        if self.writable:
+            self.change_log_path()
+
+    @property
+    def writable(self) -> bool:
+        """True when writes are enabled (a token file is given)."""
+        return bool(self.write_tokens)
+
+    def change_log_path(self) -> Path:
+        """Where the change log lives; ValueError when the store cannot be written."""
+        from graph.stores import parse_store_spec
+
+        kind, options = parse_store_spec(self.store)
+        if kind == "oxigraph" and "path" in options:
+            return Path(self.change_log) if self.change_log else Path(options["path"]) / CHANGE_LOG
+        if kind == "remote" and options.get("update_url"):
+            if not self.change_log:
+                raise ValueError(
+                    "writes to a sparql: store need --change-log FILE (DIPLOKG_CHANGE_LOG)"
+                )
+            return Path(self.change_log)
+        raise ValueError(
+            f"--write-tokens needs a persistent store: oxigraph:DIR or "
+            f"sparql:QUERY_URL,UPDATE_URL, not {self.store!r} (an in-memory store would lose "
+            "every write at the next start)"
+        )
 
     @property
     def public_base(self) -> str:

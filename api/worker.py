@@ -16,6 +16,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from api.negotiation import negotiate
@@ -56,6 +57,33 @@ def guard_network(allowed: Sequence[str]) -> None:
     sys.addaudithook(hook)
 
 
+class Replica:
+    """A worker's store kept up with the change log of curated writes (graph.writes.log): each
+    commit's removals, then additions, applied in log order before the next query. On a remote
+    store the data is the store's own; only its list of graphs follows."""
+
+    def __init__(self, store: Store, path: Path) -> None:
+        from graph.writes.log import LogFollower  # only a server that takes writes needs it
+
+        self.store = store
+        self.follower = LogFollower(path)
+
+    def catch_up(self) -> None:
+        from graph.writes.delta import to_ox_quad
+
+        for patch in self.follower.new_patches():
+            removed = [q for op, q in patch.operations if op == "D"]
+            added = [q for op, q in patch.operations if op == "A"]
+            if self.store.name == "oxigraph":
+                self.store.apply_changes(  # type: ignore[attr-defined]
+                    [to_ox_quad(q) for q in removed], [to_ox_quad(q) for q in added]
+                )
+            elif self.store.name == "remote":
+                self.store.add_graphs(  # type: ignore[attr-defined]
+                    {str(q[3]) for q in added if q[3] is not None}
+                )
+
+
 def serve(config: WorkerConfig, jobs: BinaryIO, replies: BinaryIO) -> None:
     """A worker's life: open the store, report, then answer jobs until its input closes."""
 
@@ -77,6 +105,9 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
     except DiploKGError as exc:
         send(("failed", exc))
         return
+    follower = Replica(store, config.follow) if config.follow else None
+    if follower is not None:
+        follower.catch_up()
     send(("ready", StoreInfo(store.name, store.triple_count(), tuple(store.named_graphs()))))
     while True:
         header = jobs.read(LENGTH.size)
@@ -84,6 +115,8 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
             break
         job = Job(*pickle.loads(jobs.read(LENGTH.unpack(header)[0])))
         try:
+            if follower is not None:
+                follower.catch_up()
             reply: tuple[object, ...] = (
                 "ok",
                 *answer(store, job, config.allowed_services).fields(),

@@ -48,7 +48,7 @@ class SparqlEndpoint:
     def __init__(self, settings: Settings, state: Any) -> None:
         self.settings = settings
         self.state = state
-        self._descriptions: dict[tuple[str, str], bytes] = {}
+        self._descriptions: dict[tuple[str, str, int, int], bytes] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
@@ -100,11 +100,12 @@ class SparqlEndpoint:
         return await service.answer(request, accept, if_none_match, PATH, key)
 
     def description(self, endpoint: str, fmt: Format, info: StoreInfo | None) -> bytes:
-        key = (endpoint, fmt.name)
+        assert info is not None
+        key = (endpoint, fmt.name, info.triples, len(info.named_graphs))  # a commit changes them
         body = self._descriptions.get(key)
         if body is None:
-            assert info is not None
-            graph = describe(endpoint, info, self.settings.allowed_services)
+            writable = self.settings.writable
+            graph = describe(endpoint, info, self.settings.allowed_services, writable)
             body = graph.serialize(format=RDFLIB_NAMES[fmt.name], encoding="utf-8")
             if len(self._descriptions) >= DESCRIPTIONS_KEPT:  # Host headers are the client's
                 self._descriptions.clear()

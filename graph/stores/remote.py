@@ -223,6 +223,10 @@ class RemoteStore(Store):
     def triple_count(self) -> int:
         return self._triples
 
+    def add_graphs(self, graphs: set[str]) -> None:
+        """Graphs created since loading (curated writes): named in the dataset of each query."""
+        self._graphs = sorted(set(self._graphs) | graphs)
+
     def named_graphs(self) -> list[str]:
         return list(self._graphs)
 

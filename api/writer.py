@@ -1,0 +1,183 @@
+"""The writer process (`python -m api.writer CONFIG_JSON`, started by api.writes): the one process
+that holds the store read-write and commits (graph.writes.repository).
+
+It opens the store (`oxigraph:DIR` read-write, or a remote store's update endpoint), repairs it
+from the change log (`Repository.recover`), reports `("ready", WriterInfo)`, then answers each
+WriteRequest read from standard input with `("ok", CommitResult)` or `("error", DiploKGError)`,
+in the message format of api.pool. Requests come one at a time: commits are serialized here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import rdflib
+from rdflib.namespace import RDFS
+
+from api.pool import LENGTH, frame
+from graph.dumps import dataset_digest
+from graph.errors import DiploKGError, StoreError
+from graph.stores import parse_store_spec
+from graph.writes.check import CommitCheck
+from graph.writes.log import ChangeLog
+from graph.writes.repository import Repository, WriteRequest
+
+
+@dataclass(frozen=True)
+class WriterConfig:
+    """What the writer needs: the store spec, the build, the change log, the LOAD allow-list."""
+
+    store: str
+    dataset: Path
+    log: Path
+    allowed_urls: tuple[str, ...] = ()
+    max_changes: int = 500_000
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "store": self.store,
+                "dataset": str(self.dataset),
+                "log": str(self.log),
+                "allowed": list(self.allowed_urls),
+                "max_changes": self.max_changes,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> WriterConfig:
+        data = json.loads(text)
+        return cls(
+            data["store"],
+            Path(data["dataset"]),
+            Path(data["log"]),
+            tuple(data["allowed"]),
+            int(data["max_changes"]),
+        )
+
+
+@dataclass(frozen=True)
+class WriterInfo:
+    """What the writer reports once ready: the dataset's ETag, the head commit, what recovery did."""
+
+    etag: str
+    head: str | None
+    triples: int
+    replayed: int
+    already_present: int
+
+
+def open_repository(config: WriterConfig) -> tuple[Repository, WriterInfo]:
+    """The repository over the configured store, recovered from its change log."""
+    kind, options = parse_store_spec(config.store)
+    digest = dataset_digest(config.dataset)
+    if kind == "oxigraph" and "path" in options:
+        from graph.stores.oxigraph import OxigraphStore
+        from graph.writes.backends import OxigraphBackend
+
+        store = OxigraphStore(options["path"], writable=True)
+        store.load_dataset(config.dataset)
+        backend = OxigraphBackend(store.handle)
+        rebuilt = not store.reused
+        triples = len(store.handle)
+    elif kind == "remote" and options.get("update_url"):
+        from graph.stores.remote import RemoteStore
+        from graph.writes.backends import RemoteBackend
+
+        remote = RemoteStore(options["query_url"], options["update_url"])
+        remote.load_dataset(config.dataset)
+        backend = RemoteBackend(remote)  # type: ignore[assignment]
+        rebuilt = not remote.reused
+        triples = remote.triple_count()
+    else:
+        raise StoreError(
+            f"store {config.store!r} cannot be written: writes need oxigraph:DIR or "
+            "sparql:QUERY_URL,UPDATE_URL"
+        )
+    check = CommitCheck(hierarchy=backend.quads(None, RDFS.subClassOf, None, None, any_graph=True))
+    repository = Repository(
+        backend,
+        ChangeLog(config.log),
+        check,
+        build_tag=digest,
+        triples=triples,
+        allowed_urls=config.allowed_urls,
+        max_changes=config.max_changes,
+    )
+    recovery = repository.recover(rebuilt)
+    info = WriterInfo(
+        repository.etag,
+        repository.head,
+        repository.triples,
+        recovery.replayed,
+        recovery.already_present,
+    )
+    return repository, info
+
+
+def serve(config: WriterConfig, jobs: BinaryIO, replies: BinaryIO) -> None:
+    def send(message: object) -> None:
+        replies.write(frame(message))
+        replies.flush()
+
+    with contextlib.suppress(BrokenPipeError):
+        _serve(config, jobs, send)
+
+
+def _serve(config: WriterConfig, jobs: BinaryIO, send: Callable[[object], None]) -> None:
+    try:
+        repository, info = open_repository(config)
+    except DiploKGError as exc:
+        send(("failed", exc))
+        return
+    except Exception as exc:  # a store that cannot open: reported, typed
+        logging.getLogger(__name__).exception("the writer could not start")
+        send(("failed", StoreError(f"{type(exc).__name__}: {exc}")))
+        return
+    send(("ready", info))
+    while True:
+        header = jobs.read(LENGTH.size)
+        if len(header) < LENGTH.size:
+            break
+        kind, payload = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
+        try:
+            if kind == "write":
+                assert isinstance(payload, WriteRequest)
+                reply: tuple[object, ...] = ("ok", repository.commit(payload))
+            elif kind == "patch":
+                reply = ("ok", repository.patch_of(payload))
+            else:
+                reply = ("error", StoreError(f"unknown writer request {kind!r}"))
+        except DiploKGError as exc:
+            reply = ("error", exc)
+        except Exception as exc:
+            logging.getLogger(__name__).exception("write failed")
+            reply = ("error", StoreError(f"{type(exc).__name__}: {exc}"))
+        send(reply)
+
+
+def main(argv: list[str]) -> None:
+    # Literals keep the lexical form a client wrote ("01"^^xsd:integer stays "01"), as the
+    # store does: rdflib's parser would otherwise rewrite it before the change is computed.
+    rdflib.NORMALIZE_LITERALS = False
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s writer: %(message)s")
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    serve(WriterConfig.from_json(argv[0]), sys.stdin.buffer, replies)
+
+
+if __name__ == "__main__":
+    # Run as the imported module, not as __main__: what it pickles (WriterInfo, CommitResult)
+    # must name classes the server can import.
+    from api.writer import main as run
+
+    run(sys.argv[1:])

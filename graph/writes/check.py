@@ -1,0 +1,283 @@
+"""The SHACL check of one commit: the changed neighbourhood, never the whole store.
+
+Which nodes a change can make invalid follows from what the shapes read (checked when the
+checker is built, see `Reach`): a node shape reads its focus node's own triples, the rdf:type of
+the values `sh:class` names, and, in SHACL-SPARQL constraints, paths of at most `depth` hops out
+of the focus node. So the nodes to check are the subjects and IRI objects of the quads changed
+(the touched nodes), and, when a changed quad's predicate is one a constraint reads at a distance
+(rdf:type, rdfs:subClassOf, or a predicate a SPARQL constraint follows from another node), the
+nodes that reach a touched node in at most `depth` hops.
+
+Those focus nodes, every node up to `depth` hops out of them, each with all of its triples as they
+will be after the commit, and the class hierarchy, go into a small in-memory Oxigraph store. The
+build's narrowing (graph.shacl_candidates) finds which focus nodes may violate a shape, and pyshacl
+judges only those and writes the report. A commit that conforms costs a few SPARQL queries over a
+few hundred triples; pyshacl runs only for a commit about to be refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pyoxigraph as ox
+from pyshacl import validate as shacl_validate
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import RDF, RDFS, SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Node
+
+from graph.namespaces import PREFIXES
+from graph.shacl_candidates import named_classes, shape_queries, subclass_query
+from graph.validate import (
+    ValidationReport,
+    ValidationResult,
+    _focus,
+    _OxigraphData,
+    _results,
+    _select,
+    _term,
+    load_shapes,
+    to_rdflib,
+)
+from graph.writes.delta import Delta, Quad, nt, quad_line
+from graph.writes.overlay import Overlay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the shapes read beyond a focus node's own triples."""
+
+    #: Predicates read from a node other than the focus node.
+    remote: frozenset[URIRef]
+    #: The longest path, in hops, a constraint follows out of its focus node.
+    depth: int
+
+
+def shapes_reach(shapes: Graph) -> Reach:
+    """Reach of the shapes; ValueError for a construct this check does not follow (sh:node,
+    inverse paths...), so that a shape added later cannot silently escape the commit check."""
+    unsupported = [SH.node, SH.qualifiedValueShape, SH.inversePath, SH.equals, SH.disjoint,
+                   SH.lessThan, SH.lessThanOrEquals, SH.targetObjectsOf]  # fmt: skip
+    for term in unsupported:
+        if any(True for _ in shapes.subject_objects(term)):
+            raise ValueError(f"the commit check does not follow {term} in the shapes")
+    remote: set[URIRef] = {RDF.type, RDFS.subClassOf}
+    depth = 1  # sh:class reads the rdf:type of a value, one hop out
+    prefixes = {str(k): v for k, v in PREFIXES.items()}
+    for select in shapes.objects(None, SH.select):
+        query = prepareQuery(str(select), initNs=prefixes)
+        edges: list[tuple[Node, Node, Node]] = []
+        _collect(query.algebra, edges)
+        hops = _hops(edges)
+        depth = max(depth, hops)
+        for s, p, _ in edges:
+            if not (isinstance(s, Variable) and str(s) == "this"):
+                remote.update(_iris(p))
+    return Reach(frozenset(remote), depth)
+
+
+def _collect(node: object, out: list[tuple[Node, Node, Node]]) -> None:
+    if isinstance(node, CompValue):
+        if node.name == "BGP":
+            out.extend(node.triples)
+        elif node.name == "TriplesBlock":  # inside FILTER (NOT) EXISTS: not translated, flat
+            for block in node.triples:
+                out.extend(tuple(block[i : i + 3]) for i in range(0, len(block) - 2, 3))
+        for value in node.values():
+            _collect(value, out)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            _collect(item, out)
+
+
+def _iris(path: object) -> set[URIRef]:
+    if isinstance(path, URIRef):
+        return {path}
+    found: set[URIRef] = set()
+    for attr in ("args", "path"):
+        value = getattr(path, attr, None)
+        if isinstance(value, list):
+            for item in value:
+                found |= _iris(item)
+        elif value is not None:
+            found |= _iris(value)
+    return found
+
+
+def _hops(edges: list[tuple[Node, Node, Node]]) -> int:
+    """The longest chain of triple patterns starting at ?this (a path counts as its length,
+    `*` paths as one hop to the class hierarchy, which is always loaded whole)."""
+    start = Variable("this")
+    depth: dict[Node, int] = {start: 0}
+    changed = True
+    while changed:
+        changed = False
+        for s, p, o in edges:
+            if s in depth and isinstance(o, Variable):  # a constant is a class: loaded whole
+                d = depth[s] + (len(getattr(p, "args", [p])) if not isinstance(p, URIRef) else 1)
+                if d > depth.get(o, -1) and d <= 8:
+                    depth[o] = d
+                    changed = True
+    return max(depth.values())
+
+
+class CommitCheck:
+    """Checks a commit's neighbourhood against the shapes (built once per writer)."""
+
+    def __init__(self, shapes: Graph | None = None, hierarchy: Iterable[Quad] = ()) -> None:
+        self.shapes = shapes if shapes is not None else load_shapes()
+        self.reach = shapes_reach(self.shapes)
+        #: rdfs:subClassOf triples (the ontology graph cannot be written, so they are kept).
+        self.hierarchy = [(s, p, o) for s, p, o, _ in hierarchy]
+        # The candidate queries depend on the shapes and the class hierarchy only: made once.
+        classes = ox.Store()
+        classes.load(self._hierarchy_nquads(), format=ox.RdfFormat.N_QUADS)
+        subclasses: dict[Node, list[Node]] = defaultdict(list)
+        for row in _select(classes, subclass_query(named_classes(self.shapes))):
+            subclasses[_term(row["class"])].append(_term(row["sub"]))
+        self.plans = shape_queries(self.shapes, subclasses)
+
+    def _hierarchy_nquads(self) -> bytes:
+        lines = [quad_line((s, p, o, None)) for s, p, o in self.hierarchy]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+
+    def focus_nodes(self, delta: Delta, view: Overlay) -> set[Node]:
+        focus: set[Node] = {n for n in delta.nodes() if isinstance(n, URIRef | BNode)}
+        distant = {q[0] for q in (*delta.added, *delta.removed) if q[1] in self.reach.remote}
+        frontier = set(distant)
+        for _ in range(self.reach.depth):
+            incoming: set[Node] = set()
+            for node in frontier:
+                incoming.update(q[0] for q in view.quads(None, None, node, None, any_graph=True))
+            frontier = incoming - focus
+            focus |= incoming
+        return focus
+
+    def check(self, delta: Delta, view: Overlay) -> CheckOutcome:
+        """Validate the neighbourhood of `delta` in `view` (the store as it will be)."""
+        if not delta:
+            return CheckOutcome(ValidationReport(True), None, 0)
+        focus = self.focus_nodes(delta, view)
+        store = ox.Store()
+        seen: set[Node] = set()
+        frontier = set(focus)
+        lines: list[str] = []
+        for _ in range(self.reach.depth + 1):
+            following: set[Node] = set()
+            for node in frontier - seen:
+                seen.add(node)
+                for s, p, o, _ in view.quads(node, None, None, None, any_graph=True):
+                    lines.append(quad_line((s, p, o, None)))
+                    if not isinstance(o, Literal):
+                        following.add(o)
+            frontier = following
+        store.load(("\n".join(lines) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        store.load(self._hierarchy_nquads(), format=ox.RdfFormat.N_QUADS)
+        return self._judge(store, focus)
+
+    def _judge(self, store: ox.Store, focus: set[Node]) -> CheckOutcome:
+        plans = [(p, None if p.query is None else _focus(store, p.query)) for p in self.plans]
+        data = _OxigraphData(store)
+        results: set[ValidationResult] = set()
+        report = Graph()
+        conforms = True
+        for plan, candidates in plans:
+            if candidates is not None:
+                mine = [n for n in candidates if n in focus]
+                if not mine:
+                    continue
+                selection: dict[str, Any] = {"focus_nodes": mine}
+            else:
+                selection = {}
+            use: list[str | URIRef] = [plan.shape, *plan.companions]
+            ok, graph = _pyshacl(data, self.shapes, use, selection)
+            for node in list(graph.subjects(RDF.type, SH.ValidationResult)):
+                if graph.value(node, SH.focusNode) not in focus:
+                    _drop(graph, node)
+            kept = list(_results(graph, self.shapes))
+            if not ok and kept:
+                severe = [r for r in kept if r.severity == "Violation"]
+                conforms = conforms and not severe
+                results.update(kept)
+                for triple in graph:
+                    if triple[1] != SH.conforms and triple[2] != SH.ValidationReport:
+                        report.add(triple)
+        outcome = ValidationReport(conforms=conforms, results=tuple(sorted(results)))
+        return CheckOutcome(
+            outcome, None if conforms else _report_graph(report, conforms), len(focus)
+        )
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    report: ValidationReport
+    #: The W3C SHACL validation report, for a refusal (N-Quads/Turtle/JSON-LD by Accept).
+    graph: Graph | None
+    focus_nodes: int
+
+
+def _pyshacl(
+    data: Any, shapes: Graph, use: list[str | URIRef], selection: dict[str, Any]
+) -> tuple[bool, Graph]:
+    conforms, report, _ = shacl_validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        abort_on_first=False,
+        allow_warnings=True,
+        advanced=True,
+        inplace=True,
+        use_shapes=use,
+        **selection,
+    )
+    assert isinstance(report, Graph)
+    return bool(conforms), report
+
+
+def _drop(graph: Graph, node: Node) -> None:
+    for triple in list(graph.triples((node, None, None))):
+        graph.remove(triple)
+        if isinstance(triple[2], BNode):
+            _drop(graph, triple[2])
+    for triple in list(graph.triples((None, SH.result, node))):
+        graph.remove(triple)
+
+
+def _report_graph(results: Graph, conforms: bool) -> Graph:
+    report = Graph()
+    for name, iri in PREFIXES.items():
+        report.bind(name, iri)
+    report.bind("sh", str(SH))
+    root = BNode("report")
+    report.add((root, RDF.type, SH.ValidationReport))
+    report.add((root, SH.conforms, Literal(conforms)))
+    for triple in results:
+        if triple[1] == SH.result:
+            report.add((root, SH.result, triple[2]))
+        else:
+            report.add(triple)
+    return report
+
+
+def report_nquads(graph: Graph) -> bytes:
+    """The report as N-Quads (in the default graph), what RDF4J sends with a 409."""
+    lines = sorted(quad_line((s, p, o, None)) for s, p, o in graph)
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+__all__ = [
+    "CheckOutcome",
+    "CommitCheck",
+    "Reach",
+    "nt",
+    "report_nquads",
+    "shapes_reach",
+    "to_rdflib",
+]

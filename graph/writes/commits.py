@@ -1,0 +1,141 @@
+"""The PROV record of a commit: a dk:Commit (a prov:Activity) in its own named graph.
+
+The graph is named by the commit's IRI (`https://w3id.org/diplokg/change/ID`). It says who made
+the commit (the token's name, as a prov:Agent), when it started and ended, its message and
+source, the commit before it, and every quad it added or removed as a dk:QuadChange (an
+rdf:Statement with dk:inGraph), so that the history of a fact or an entity is a SPARQL query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import PROV, RDF, RDFS, XSD
+
+from graph.namespaces import BASE, DK
+from graph.writes.delta import Delta, Quad, sorted_quads
+
+CHANGE = BASE + "change/"
+AGENT = BASE + "agent/"
+#: What a commit's operation may be.
+OPERATIONS = ("update", "graph-put", "graph-post", "graph-delete", "revert")
+
+
+def new_id(sequence: int) -> str:
+    """A commit id: its number in the log (sortable), then random hex (unique across stores)."""
+    return f"{sequence:06d}-{secrets.token_hex(4)}"
+
+
+def commit_iri(commit_id: str) -> URIRef:
+    return URIRef(CHANGE + commit_id)
+
+
+def commit_id_of(iri: str) -> str | None:
+    return iri[len(CHANGE) :] if iri.startswith(CHANGE) else None
+
+
+def is_commit_graph(graph: object) -> bool:
+    return isinstance(graph, URIRef) and str(graph).startswith(CHANGE)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What is recorded of one commit."""
+
+    id: str
+    previous: str | None
+    agent: str
+    operation: str
+    started: str
+    ended: str
+    message: str | None = None
+    source: str | None = None
+    reverts: str | None = None
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def iri(self) -> URIRef:
+        return commit_iri(self.id)
+
+    def quads(self, delta: Delta) -> list[Quad]:
+        """The commit's PROV record, every quad in the commit's own graph."""
+        c, g = self.iri, self.iri
+        agent = URIRef(AGENT + self.agent)
+        out: list[Quad] = [
+            (c, RDF.type, DK.Commit, g),
+            (c, RDF.type, PROV.Activity, g),
+            (c, RDFS.label, Literal(f"commit {self.id}"), g),
+            (c, PROV.wasAssociatedWith, agent, g),
+            (agent, RDF.type, PROV.Agent, g),
+            (agent, RDFS.label, Literal(self.agent), g),
+            (
+                c,
+                PROV.startedAtTime,
+                Literal(self.started, datatype=XSD.dateTime, normalize=False),
+                g,
+            ),
+            (c, PROV.endedAtTime, Literal(self.ended, datatype=XSD.dateTime, normalize=False), g),
+            (c, DK.operation, Literal(self.operation), g),
+            (c, DK.quadsAdded, Literal(self.added), g),
+            (c, DK.quadsRemoved, Literal(self.removed), g),
+        ]
+        if self.message:
+            out.append((c, RDFS.comment, Literal(self.message), g))
+        if self.source:
+            out.append((c, DK.changeSource, URIRef(self.source), g))
+        if self.previous:
+            out.append((c, DK.previousCommit, commit_iri(self.previous), g))
+        if self.reverts:
+            out.append((c, DK.reverts, commit_iri(self.reverts), g))
+        for kind, prop, quads in (("a", DK.added, delta.added), ("d", DK.removed, delta.removed)):
+            for n, (s, p, o, graph) in enumerate(sorted_quads(quads), 1):
+                node = URIRef(f"{c}#{kind}{n}")
+                out += [
+                    (c, prop, node, g),
+                    (node, RDF.type, DK.QuadChange, g),
+                    (node, RDF.subject, s, g),
+                    (node, RDF.predicate, p, g),
+                    (node, RDF.object, o, g),
+                ]
+                if graph is not None:
+                    out.append((node, DK.inGraph, graph, g))
+        return out
+
+    @classmethod
+    def from_quads(cls, commit_id: str, quads: list[Quad]) -> Commit:
+        """The record read back from its quads (the change log's `A` lines in its graph)."""
+        c = commit_iri(commit_id)
+        values: dict[URIRef, str] = {}
+        agent = ""
+        for s, p, o, _ in quads:
+            if s == c and isinstance(p, URIRef):
+                if p == PROV.wasAssociatedWith:
+                    agent = str(o)[len(AGENT) :]
+                else:
+                    values[p] = str(o)
+
+        def ident(prop: URIRef) -> str | None:
+            value = values.get(prop)
+            return commit_id_of(value) if value else None
+
+        return cls(
+            id=commit_id,
+            previous=ident(DK.previousCommit),
+            agent=agent,
+            operation=values.get(DK.operation, "update"),
+            started=values.get(PROV.startedAtTime, ""),
+            ended=values.get(PROV.endedAtTime, ""),
+            message=values.get(RDFS.comment),
+            source=values.get(DK.changeSource),
+            reverts=ident(DK.reverts),
+            added=int(values.get(DK.quadsAdded, "0")),
+            removed=int(values.get(DK.quadsRemoved, "0")),
+        )

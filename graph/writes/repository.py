@@ -1,0 +1,336 @@
+"""The one writer: a request becomes a Delta, is checked, logged, applied, in that order.
+
+`Repository.commit` evaluates a write request against an Overlay of the store (nothing visible
+yet), refuses it if it changes a protected graph, too many quads, or breaks the shapes, appends
+the commit's RDF Patch (the change and its PROV record) to the change log and waits for the disk,
+and only then applies it to the store in one update. A crash before the log write loses a request
+that was never acknowledged; a crash after it is repaired by `recover`, which applies the logged
+commits the store does not have. Requests are serialized by the caller (one writer process).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from rdflib import URIRef
+from rdflib.namespace import RDF
+
+from graph.errors import DiploKGError
+from graph.namespaces import DK, ONTOLOGY_IRI
+from graph.validate import ValidationReport
+from graph.writes.backends import Backend
+from graph.writes.check import CheckOutcome, CommitCheck
+from graph.writes.commits import Commit, commit_iri, is_commit_graph, new_id, now
+from graph.writes.delta import Delta, Patch
+from graph.writes.log import ChangeLog
+from graph.writes.overlay import Overlay
+from graph.writes.update import (
+    GraphOperation,
+    UpdateRequest,
+    run_graph_operation,
+    run_update,
+    skolem,
+)
+
+log = logging.getLogger(__name__)
+
+#: Graphs the build writes and the endpoint never does: the ontology and the VoID description.
+BUILD_GRAPHS = frozenset({ONTOLOGY_IRI, URIRef("https://w3id.org/diplokg/graph/void")})
+#: New graphs a POST to the Graph Store creates are named under this IRI.
+CURATED_GRAPHS = "https://w3id.org/diplokg/graph/curated/"
+
+
+class ShapesViolation(DiploKGError):
+    """The commit would break the shapes: refused (409) with the SHACL report."""
+
+    def __init__(self, outcome: CheckOutcome, report_nquads: bytes, report_turtle: bytes) -> None:
+        self.report = outcome.report
+        self.report_nquads = report_nquads
+        self.report_turtle = report_turtle
+        super().__init__(
+            f"the change was refused: it breaks the shapes ({outcome.report.summary()}); "
+            "nothing was written"
+        )
+
+
+class PreconditionFailed(DiploKGError):
+    """If-Match named a state of the dataset that is no longer current (412)."""
+
+    def __init__(self, current: str, given: str) -> None:
+        self.current = current
+        self.given = given
+        super().__init__(
+            f"the dataset has changed: its ETag is {current}, the request's If-Match was {given}"
+        )
+
+
+class ProtectedGraph(DiploKGError):
+    """The request would change a graph the server maintains (403)."""
+
+    def __init__(self, graph: str) -> None:
+        self.graph = graph
+        super().__init__(
+            f"the graph <{graph}> cannot be written through the endpoint "
+            "(the ontology comes from the build; commit records are written by the server)"
+        )
+
+
+class TooManyChanges(DiploKGError):
+    """A request that would change more quads than one commit may (413)."""
+
+    def __init__(self, changes: int, limit: int) -> None:
+        self.changes = changes
+        self.limit = limit
+        super().__init__(f"the request would change {changes} quads; one commit may change {limit}")
+
+
+class CommitNotFound(DiploKGError):
+    def __init__(self, commit_id: str) -> None:
+        self.commit_id = commit_id
+        super().__init__(f"no commit {commit_id!r} in the change log")
+
+
+class ReplayConflict(DiploKGError):
+    """The change log does not fit a new build: replaying it breaks the shapes."""
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    """One write, as the server hands it to the writer."""
+
+    agent: str
+    update: UpdateRequest | None = None
+    graph: GraphOperation | None = None
+    #: POST to the Graph Store itself: a new graph is created (its body in `graph`).
+    new_graph: bool = False
+    revert: str | None = None
+    message: str | None = None
+    source: str | None = None
+    if_match: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What a write did: its commit (None when it changed nothing) and the dataset's new ETag."""
+
+    commit: Commit | None
+    etag: str
+    created: bool = False
+    graph: str | None = None
+    focus_nodes: int = 0
+    triples: int = 0
+    #: Milliseconds per step (evaluate, check, log, apply).
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What `recover` found: commits applied again, and quads already in place."""
+
+    replayed: int
+    already_present: int
+    head: str | None
+
+
+def is_protected(graph: URIRef | None) -> bool:
+    return graph is not None and (graph in BUILD_GRAPHS or is_commit_graph(graph))
+
+
+class Repository:
+    """The writable store, its change log and the commit check."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        changes: ChangeLog,
+        check: CommitCheck,
+        *,
+        build_tag: str,
+        triples: int,
+        allowed_urls: tuple[str, ...] = (),
+        max_changes: int = 500_000,
+    ) -> None:
+        self.backend = backend
+        self.changes = changes
+        self.check = check
+        self.build_tag = build_tag
+        self.triples = triples
+        self.allowed_urls = allowed_urls
+        self.max_changes = max_changes
+        self.head: str | None = None
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.head}"' if self.head else f'"build-{self.build_tag[:16]}"'
+
+    # --- start-up --------------------------------------------------------------------
+
+    def recover(self, rebuilt: bool) -> Recovery:
+        """Bring the store up to the change log. After a crash (`rebuilt` False), apply the
+        logged commits the store lacks. On a store just loaded from a build, replay the whole
+        log, checking the result against the shapes first (ReplayConflict if it breaks them)."""
+        patches = self.changes.recover()
+        self.head = _id(patches[-1].id) if patches else None
+        if not patches:
+            return Recovery(0, 0, None)
+        present = {
+            str(q[0]) for q in self.backend.quads(None, RDF.type, DK.Commit, None, any_graph=True)
+        }
+        missing = [p for p in patches if p.id not in present]
+        if not missing:
+            return Recovery(0, 0, self.head)
+        overlay = Overlay(self.backend)
+        already = 0
+        for patch in missing:
+            for op, quad in patch.operations:
+                if overlay.contains(quad) == (op == "A"):
+                    already += 1  # in place already: the build holds it, or it was applied
+                elif op == "A":
+                    overlay.add(quad)
+                else:
+                    overlay.remove(quad)
+        delta = overlay.delta()
+        if rebuilt:
+            data = Delta(
+                frozenset(q for q in delta.removed if not is_commit_graph(q[3])),
+                frozenset(q for q in delta.added if not is_commit_graph(q[3])),
+            )
+            outcome = self.check.check(data, overlay)
+            if not outcome.report.conforms:
+                raise ReplayConflict(
+                    "the change log no longer fits the build: replaying its "
+                    f"{len(missing)} commit(s) breaks the shapes.\n{outcome.report.text()}\n"
+                    "Export the changes (diplokg changes export), resolve them in the sources, "
+                    f"and move {self.changes.path} aside before serving this build."
+                )
+        self.backend.apply(delta.removed, delta.added)
+        self.triples += len(delta.added) - len(delta.removed)
+        log.info(
+            "change log: %d commit(s) applied to the store (%d change(s) already in place)",
+            len(missing),
+            already,
+        )
+        return Recovery(len(missing), already, self.head)
+
+    # --- commits ---------------------------------------------------------------------
+
+    def commit(self, request: WriteRequest) -> CommitResult:
+        started, clock = now(), time.perf_counter()
+        timings: dict[str, float] = {}
+        if request.if_match and "*" not in request.if_match and self.etag not in request.if_match:
+            raise PreconditionFailed(self.etag, ", ".join(request.if_match))
+        overlay = Overlay(self.backend)
+        created, graph, operation = self._evaluate(request, overlay)
+        delta = overlay.delta()
+        timings["evaluate"] = _ms(clock)
+        for quad in (*delta.removed, *delta.added):
+            if is_protected(quad[3]):
+                raise ProtectedGraph(str(quad[3]))
+        size = len(delta.removed) + len(delta.added)
+        if size > self.max_changes:
+            raise TooManyChanges(size, self.max_changes)
+        if not delta:
+            return CommitResult(
+                None, self.etag, created, graph, triples=self.triples, timings=timings
+            )
+        mark = time.perf_counter()
+        outcome = self.check.check(delta, overlay)
+        timings["check"] = _ms(mark)
+        if not outcome.report.conforms:
+            from graph.writes.check import report_nquads
+
+            assert outcome.graph is not None
+            turtle = outcome.graph.serialize(format="turtle", encoding="utf-8")
+            raise ShapesViolation(outcome, report_nquads(outcome.graph), turtle)
+        commit = Commit(
+            id=new_id(len(self.changes.patches) + 1),
+            previous=self.head,
+            agent=request.agent,
+            operation=operation,
+            started=started,
+            ended=now(),
+            message=request.message,
+            source=request.source,
+            reverts=request.revert,
+            added=len(delta.added),
+            removed=len(delta.removed),
+        )
+        record = commit.quads(delta)
+        patch = Patch.of(
+            str(commit.iri), str(commit_iri(self.head)) if self.head else None, delta, record
+        )
+        mark = time.perf_counter()
+        self.changes.append(patch)
+        timings["log"] = _ms(mark)
+        mark = time.perf_counter()
+        self.backend.apply(delta.removed, [*delta.added, *record])
+        timings["apply"] = _ms(mark)
+        self.head = commit.id
+        self.triples += len(delta.added) + len(record) - len(delta.removed)
+        timings["total"] = _ms(clock)
+        log.info(
+            "commit %s by %s: -%d +%d quads, %d focus node(s), %.1f ms",
+            commit.id,
+            commit.agent,
+            commit.removed,
+            commit.added,
+            outcome.focus_nodes,
+            timings["total"],
+        )
+        return CommitResult(
+            commit, self.etag, created, graph, outcome.focus_nodes, self.triples, timings
+        )
+
+    def _evaluate(self, request: WriteRequest, overlay: Overlay) -> tuple[bool, str | None, str]:
+        if request.update is not None:
+            run_update(request.update, overlay, allowed_urls=self.allowed_urls)
+            return False, None, "update"
+        if request.revert is not None:
+            patch = self.changes.find(request.revert)
+            if patch is None:
+                raise CommitNotFound(request.revert)
+            undo = patch.delta(graphs=[commit_iri(request.revert)]).inverse()
+            for quad in undo.removed:
+                overlay.remove(quad)
+            for quad in undo.added:
+                overlay.add(quad)
+            return False, None, "revert"
+        assert request.graph is not None
+        op = request.graph
+        if request.new_graph:
+            name = CURATED_GRAPHS + str(skolem()).rsplit("/", 1)[-1]
+            op = GraphOperation("POST", name, op.body, op.media_type)
+        created = run_graph_operation(op, overlay)
+        kind = {"PUT": "graph-put", "POST": "graph-post", "DELETE": "graph-delete"}[op.method]
+        return created, op.graph, kind
+
+    def patch_of(self, commit_id: str) -> Patch:
+        patch = self.changes.find(commit_id)
+        if patch is None:
+            raise CommitNotFound(commit_id)
+        return patch
+
+
+def _id(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)
+
+
+__all__ = [
+    "CURATED_GRAPHS",
+    "CommitNotFound",
+    "CommitResult",
+    "PreconditionFailed",
+    "ProtectedGraph",
+    "ReplayConflict",
+    "Repository",
+    "ShapesViolation",
+    "TooManyChanges",
+    "ValidationReport",
+    "WriteRequest",
+]
