@@ -1,0 +1,253 @@
+"""Commits over the seed build: checked against the shapes in their neighbourhood, logged, applied,
+recovered after a crash and replayed on a new build."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import URIRef
+from rdflib.namespace import RDFS
+
+from graph.dumps import dump_path
+from graph.namespaces import sparql_prologue
+from graph.writes.backends import OxigraphBackend
+from graph.writes.check import CommitCheck
+from graph.writes.commits import commit_iri
+from graph.writes.delta import Patch, parse_patches
+from graph.writes.log import ChangeLog
+from graph.writes.repository import (
+    CommitNotFound,
+    PreconditionFailed,
+    ProtectedGraph,
+    ReplayConflict,
+    Repository,
+    ShapesViolation,
+    TooManyChanges,
+    WriteRequest,
+)
+from graph.writes.update import GraphOperation, UpdateRequest
+
+PREFIX = "PREFIX res: <https://w3id.org/diplokg/resource/>\n"
+GOOD = (
+    PREFIX
+    + """INSERT DATA { GRAPH dkg:curated-test {
+  res:recognition-test a dk:Recognition ; rdfs:label "A test recognition"@en ;
+    dk:recognizingState res:russia ; dk:recognizedGovernment res:islamic-emirate-of-afghanistan ;
+    dk:startDate "2025-07-04"^^xsd:date ;
+    dk:evidence "Russia has officially recognized the Taliban government (test)." ;
+    prov:wasDerivedFrom res:article-russia-recognizes-islamic-emirate .
+} }"""
+)
+RECOGNITION = URIRef("https://w3id.org/diplokg/resource/recognition-test")
+
+
+@pytest.fixture(scope="module")
+def check(built_dir: Path) -> CommitCheck:
+    store = ox.Store()
+    store.load(path=str(dump_path(built_dir)), format=ox.RdfFormat.N_QUADS)
+    backend = OxigraphBackend(store)
+    return CommitCheck(hierarchy=backend.quads(None, RDFS.subClassOf, None, None, any_graph=True))
+
+
+def fresh_store(built_dir: Path) -> ox.Store:
+    store = ox.Store()
+    store.load(path=str(dump_path(built_dir)), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+@pytest.fixture()
+def repo(built_dir: Path, check: CommitCheck, tmp_path: Path) -> Iterator[Repository]:
+    store = fresh_store(built_dir)
+    repository = Repository(
+        OxigraphBackend(store),
+        ChangeLog(tmp_path / "log.rdfp"),
+        check,
+        build_tag="0" * 64,
+        triples=len(store),
+    )
+    repository.recover(rebuilt=True)
+    yield repository
+
+
+def update(repo: Repository, text: str, **kw: object) -> object:
+    return repo.commit(WriteRequest("alice", update=UpdateRequest(text), **kw))  # type: ignore[arg-type]
+
+
+def ask(repo: Repository, query: str) -> bool:
+    store = repo.backend.store  # type: ignore[attr-defined]
+    return bool(store.query(sparql_prologue() + query, use_default_graph_as_union=True))
+
+
+def test_a_commit_is_logged_applied_and_recorded(repo: Repository) -> None:
+    before = repo.etag
+    result = update(repo, GOOD, message="a test", source="https://example.org/source")
+    commit = result.commit  # type: ignore[attr-defined]
+    assert commit is not None and commit.agent == "alice" and commit.added == 7
+    assert repo.etag == f'"{commit.id}"' != before
+    assert ask(repo, "ASK { res:recognition-test dk:recognizingState res:russia }")
+    # The record: a dk:Commit in its own graph, linking each quad it added.
+    record = f"<{commit_iri(commit.id)}>"
+    assert ask(
+        repo,
+        f'ASK {{ GRAPH {record} {{ {record} a dk:Commit ; rdfs:comment "a test" ; '
+        "dk:changeSource <https://example.org/source> ; prov:wasAssociatedWith ?agent } }",
+    )
+    assert ask(
+        repo,
+        f"ASK {{ GRAPH {record} {{ {record} dk:added ?c . "
+        "?c rdf:subject res:recognition-test ; dk:inGraph dkg:curated-test } }",
+    )
+    # The log: one RDF Patch transaction, the data and the record.
+    [patch] = parse_patches(repo.changes.path.read_text(encoding="utf-8"))
+    assert patch.id == str(commit_iri(commit.id)) and patch.previous is None
+    assert len(patch.delta(graphs=[commit_iri(commit.id)]).added) == 7
+
+
+def test_a_commit_that_breaks_the_shapes_changes_nothing(repo: Repository) -> None:
+    bad = GOOD.replace(
+        'dk:startDate "2025-07-04"^^xsd:date ;',
+        'dk:startDate "2025-07-04"^^xsd:date ; dk:endDate "2020-01-01"^^xsd:date ;',
+    )
+    before = repo.etag
+    with pytest.raises(ShapesViolation) as refused:
+        update(repo, bad)
+    assert [r.shape for r in refused.value.report.violations] == ["dksh:FactEndNotBeforeStartShape"]
+    assert b"http://www.w3.org/ns/shacl#ValidationReport" in refused.value.report_nquads
+    assert repo.etag == before and not repo.changes.path.exists()
+    assert not ask(repo, "ASK { res:recognition-test ?p ?o }")
+
+
+def test_a_change_far_from_the_facts_it_breaks_is_refused(repo: Repository) -> None:
+    # Russia stops being a dk:State: every recognition by Russia breaks (sh:class, one hop).
+    with pytest.raises(ShapesViolation) as refused:
+        update(repo, PREFIX + "DELETE WHERE { GRAPH ?g { res:russia a dk:State } }")
+    assert any("recognition" in r.focus for r in refused.value.report.violations)
+    # The Islamic Emirate stops governing Afghanistan: recognitions of it break (two hops).
+    with pytest.raises(ShapesViolation):
+        update(
+            repo,
+            PREFIX
+            + "DELETE WHERE { GRAPH ?g { res:islamic-emirate-of-afghanistan dk:governs ?s } }",
+        )
+
+
+def test_protected_graphs_and_size_limit(repo: Repository) -> None:
+    with pytest.raises(ProtectedGraph):
+        update(repo, "DELETE WHERE { GRAPH <https://w3id.org/diplokg/ontology> { ?s ?p ?o } }")
+    repo.max_changes = 3
+    with pytest.raises(TooManyChanges):
+        update(repo, GOOD)
+
+
+def test_if_match(repo: Repository) -> None:
+    current = repo.etag
+    with pytest.raises(PreconditionFailed):
+        update(repo, GOOD, if_match=('"something-else"',))
+    assert update(repo, GOOD, if_match=(current,)).commit is not None  # type: ignore[attr-defined]
+    with pytest.raises(PreconditionFailed):
+        update(repo, GOOD.replace("recognition-test", "recognition-test2"), if_match=(current,))
+    assert update(
+        repo, GOOD.replace("recognition-test", "recognition-test2"), if_match=("*",)
+    ).commit  # type: ignore[attr-defined]
+
+
+def test_revert_undoes_a_commit_with_a_new_commit(repo: Repository) -> None:
+    first = update(repo, GOOD).commit  # type: ignore[attr-defined]
+    reverted = repo.commit(WriteRequest("bob", revert=first.id)).commit
+    assert reverted is not None and reverted.reverts == first.id and reverted.removed == 7
+    assert not ask(repo, "ASK { res:recognition-test ?p ?o }")
+    with pytest.raises(CommitNotFound):
+        repo.commit(WriteRequest("bob", revert="000999-deadbeef"))
+
+
+def test_graph_store_put_and_a_new_graph(repo: Repository) -> None:
+    body = (
+        b'<https://w3id.org/diplokg/resource/x> <http://www.w3.org/2000/01/rdf-schema#label> "x" .'
+    )
+    result = repo.commit(
+        WriteRequest(
+            "alice", graph=GraphOperation("PUT", "https://example.org/g", body, "text/turtle")
+        )
+    )
+    assert result.created and result.commit is not None and result.commit.operation == "graph-put"
+    posted = repo.commit(
+        WriteRequest(
+            "alice", graph=GraphOperation("POST", None, body, "text/turtle"), new_graph=True
+        )
+    )
+    assert posted.graph is not None and posted.graph.startswith(
+        "https://w3id.org/diplokg/graph/curated/"
+    )
+
+
+def test_recovery_cuts_a_torn_transaction_and_applies_logged_commits(
+    built_dir: Path, check: CommitCheck, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "log.rdfp"
+    store = fresh_store(built_dir)
+    repo = Repository(
+        OxigraphBackend(store), ChangeLog(log_path), check, build_tag="0" * 64, triples=len(store)
+    )
+    repo.recover(rebuilt=True)
+    commit = update(repo, GOOD).commit  # type: ignore[attr-defined]
+    logged = log_path.read_bytes()
+    # A crash: the store never saw the commit (a fresh copy of the build), and a second
+    # transaction was cut off while it was being written.
+    with log_path.open("ab") as f:
+        f.write(
+            b"H id <https://w3id.org/diplokg/change/000002-00000000> .\nTX .\nA <urn:x:a> <urn:x:b> "
+        )
+    store = fresh_store(built_dir)
+    again = Repository(
+        OxigraphBackend(store), ChangeLog(log_path), check, build_tag="0" * 64, triples=len(store)
+    )
+    recovery = again.recover(rebuilt=False)
+    assert recovery.replayed == 1 and recovery.head == commit.id
+    assert log_path.read_bytes() == logged  # the torn tail is gone
+    assert ask(again, "ASK { res:recognition-test dk:recognizingState res:russia }")
+    assert again.recover(rebuilt=False).replayed == 0  # idempotent
+
+
+def test_replay_on_a_new_build_reports_changes_already_in_it_and_refuses_conflicts(
+    built_dir: Path, check: CommitCheck, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "log.rdfp"
+    store = fresh_store(built_dir)
+    repo = Repository(
+        OxigraphBackend(store), ChangeLog(log_path), check, build_tag="0" * 64, triples=len(store)
+    )
+    repo.recover(rebuilt=True)
+    update(repo, GOOD)
+    # The new build already holds the facts (they were exported and merged): nothing conflicts.
+    merged = fresh_store(built_dir)
+    merged.update(sparql_prologue() + GOOD.replace(PREFIX, ""))
+    replay = Repository(
+        OxigraphBackend(merged), ChangeLog(log_path), check, build_tag="1" * 64, triples=len(merged)
+    )
+    assert replay.recover(rebuilt=True).already_present == 7
+    # A new build where Russia is no longer a state: the logged recognition no longer fits.
+    broken = fresh_store(built_dir)
+    broken.update(
+        "DELETE WHERE { GRAPH ?g { <https://w3id.org/diplokg/resource/russia> a <https://w3id.org/diplokg/ontology#State> } }"
+    )
+    conflict = Repository(
+        OxigraphBackend(broken), ChangeLog(log_path), check, build_tag="2" * 64, triples=len(broken)
+    )
+    with pytest.raises(ReplayConflict, match="no longer fits"):
+        conflict.recover(rebuilt=True)
+
+
+def test_patch_text_round_trips() -> None:
+    from rdflib import Literal
+
+    quad = (URIRef("urn:x:s"), URIRef("urn:x:p"), Literal('two\nlines "quoted"'), URIRef("urn:x:g"))
+    from graph.writes.delta import Delta
+
+    patch = Patch.of(
+        "https://w3id.org/diplokg/change/000001-aa", None, Delta(frozenset(), frozenset({quad}))
+    )
+    [again] = parse_patches(patch.text())
+    assert again == patch
