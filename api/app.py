@@ -72,7 +72,7 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
         queries = QueryService(settings, workers)
         app.state.queries = queries
         if writes is not None:
-            writes.on_commit.append(lambda result: _after_commit(queries, result))
+            writes.on_commit.append(lambda result: _after_commit(app, queries, result))
             app.state.writes = writes
         gc.collect()
         gc.freeze()  # start-up objects leave the collector's scans: fewer long pauses under load
@@ -124,10 +124,13 @@ def replica_config(settings: Settings, log_path: Path) -> WorkerConfig:
     return WorkerConfig(store, settings.dataset, settings.allowed_services, follow=log_path)
 
 
-def _after_commit(queries: QueryService, result: object) -> None:
-    """What readers see change with a commit: no cached result survives it, and the service
-    description counts the new triples and graphs."""
+def _after_commit(app: FastAPI, queries: QueryService, result: object) -> None:
+    """What readers see change with a commit: no cached result or page lookup survives it, and
+    the service description counts the new triples and graphs."""
     queries.cache.clear()
+    site = getattr(app.state, "site", None)
+    if site is not None:
+        site.forget_data()
     info = queries.pool.info
     if info is not None:
         queries.pool.info = update_store_info(info, result)  # type: ignore[arg-type]

@@ -567,6 +567,54 @@ def _read_query(arg: str) -> str:
     return arg
 
 
+changes_app = typer.Typer(
+    name="changes",
+    help="The accepted writes of a server started with --write-tokens (docs/writes.md).",
+    no_args_is_help=True,
+)
+app.add_typer(changes_app, name="changes")
+
+
+@changes_app.command("export")
+def export_changes_command(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the export to.")],
+    store: Annotated[
+        str | None,
+        typer.Option(help="The server's store, oxigraph:DIR, to find its change log."),
+    ] = None,
+    change_log: Annotated[
+        Path | None, typer.Option(help="The change log file itself (instead of --store).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Export only the commits after this commit id.")
+    ] = None,
+) -> None:
+    """Write accepted changes as reviewable sources: changes.trig (the quads added, in their
+    graphs, with each commit's PROV record), removed.rdfp and REVIEW.md (what to merge into
+    graph/sources/ so that git stays the source of truth)."""
+    from graph.writes.export import ExportError, export_changes
+
+    if change_log is None:
+        if store is None:
+            raise _fail("give --store oxigraph:DIR or --change-log FILE")
+        kind, options = parse_store_spec(store)
+        if kind != "oxigraph" or "path" not in options:
+            raise _fail(f"{store}: give --change-log FILE for a store other than oxigraph:DIR")
+        from graph.stores.oxigraph import CHANGE_LOG
+
+        change_log = Path(options["path"]) / CHANGE_LOG
+    try:
+        summary = export_changes(change_log, out, SOURCES_DIR, since)
+    except ExportError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"{len(summary.commits)} commit(s) ({summary.commits[0].id} to {summary.commits[-1].id}): "
+        f"{summary.added} quad(s) added, {summary.removed} removed"
+    )
+    for path in summary.files:
+        typer.echo(f"  {path}")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,

@@ -21,6 +21,7 @@ from api.linkeddata.site import site
 from api.problems import not_ready
 from api.queries import QueryService
 from graph.namespaces import DK, ONTOLOGY_IRI, RES, SCHEMA
+from graph.writes.commits import CHANGE
 
 Quad = tuple[Node, Node, Node, Node]
 
@@ -149,6 +150,9 @@ def description_query(iri: str, *, page: bool = False, own: bool = False) -> str
     )
     labels = "rdf:type, rdfs:label, skos:prefLabel"
     context = ", ".join(f"<{p}>" for p in FACT_CONTEXT)
+    # A commit's record names the entity (rdf:subject, rdf:object): that is its history, shown
+    # apart (history_query), not a fact about it.
+    records = f'FILTER(!STRSTARTS(STR(?{{g}}), "{CHANGE}"))'
     if own:
         return f"""
 PREFIX rdf: <{RDF}>
@@ -166,8 +170,9 @@ PREFIX rdfs: <{RDFS}>
 PREFIX skos: <{SKOS}>
 PREFIX prov: <{PROV}>
 SELECT DISTINCT ?s ?p ?o ?g WHERE {{
-  {{ GRAPH ?g {{ ?s ?p {e} }} BIND({e} AS ?o) {imported.replace("{f}", "s")} }}
-  UNION {{ GRAPH ?g1 {{ ?s ?p1 {e} }} {imported.replace("{f}", "s")}
+  {{ GRAPH ?g {{ ?s ?p {e} }} {records.replace("{g}", "g")} BIND({e} AS ?o)
+     {imported.replace("{f}", "s")} }}
+  UNION {{ GRAPH ?g1 {{ ?s ?p1 {e} }} {records.replace("{g}", "g1")} {imported.replace("{f}", "s")}
            GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({context})) }}
   UNION {{ GRAPH ?g1 {{ ?f ?p1 {e} . ?f prov:wasDerivedFrom ?s }} {imported.replace("{f}", "f")}
            GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({labels})) }}
@@ -253,6 +258,41 @@ def load_shapes(shapes_dir: Path) -> Graph:
     for path in sorted(shapes_dir.glob("*.ttl")):
         graph.parse(path, format="turtle")
     return graph
+
+
+# --- history of an entity (curated writes, docs/writes.md) ------------------------------------
+
+#: Changes shown on an entity's page, newest first.
+HISTORY_SHOWN = 50
+
+
+def history_query(iri: str, limit: int = HISTORY_SHOWN) -> str:
+    """The commits that added or removed a quad about `iri` (as subject or object), newest
+    first: one row per changed quad, with the commit's agent, time and message."""
+    e = f"<{iri}>"
+    return f"""
+PREFIX rdf: <{RDF}>
+PREFIX rdfs: <{RDFS}>
+PREFIX prov: <{PROV}>
+PREFIX dk: <{DK}>
+SELECT ?commit ?change ?s ?p ?o ?g ?agent ?ended ?message WHERE {{
+  GRAPH ?commit {{
+    {{ ?quad rdf:subject {e} }} UNION {{ ?quad rdf:object {e} }}
+    ?commit ?change ?quad . FILTER(?change IN (dk:added, dk:removed))
+    ?quad rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+    OPTIONAL {{ ?quad dk:inGraph ?g }}
+    ?commit prov:endedAtTime ?ended ; prov:wasAssociatedWith/rdfs:label ?agent .
+    OPTIONAL {{ ?commit rdfs:comment ?message }}
+  }}
+}} ORDER BY DESC(?ended) ?s ?p ?o LIMIT {int(limit)}
+"""
+
+
+async def history(request: Request, iri: str) -> list[dict[str, Node]]:
+    """What curated writes changed about `iri`; nothing on a server that takes no writes."""
+    if getattr(request.app.state, "writes", None) is None:
+        return []
+    return await select(request, history_query(iri))
 
 
 # --- listings of an entity (the table of an organization's, a list's or a version's page) ----

@@ -6,6 +6,7 @@ templates under api/templates turn them into HTML.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -335,3 +336,53 @@ def shape_views(graph: Graph, cat: Catalogue) -> list[dict[str, Any]]:
             }
         )
     return listed
+
+
+@dataclass
+class HistoryEntry:
+    """One commit that changed the entity: who, when, why, and the quads it added or removed."""
+
+    commit: str
+    link: str
+    agent: str
+    ended: str
+    message: str
+    added: list[tuple[Value, Value, Value]]
+    removed: list[tuple[Value, Value, Value]]
+
+
+def history_entries(rows: list[dict[str, Node]], cat: Catalogue) -> list[HistoryEntry]:
+    """The rows of api.linkeddata.describe.history grouped by commit, newest first."""
+    entries: dict[str, HistoryEntry] = {}
+    for row in rows:
+        commit = str(row["commit"])
+        entry = entries.get(commit)
+        if entry is None:
+            commit_id = commit.rsplit("/", 1)[-1]
+            entry = entries[commit] = HistoryEntry(
+                commit_id,
+                commit,
+                str(row.get("agent", "")),
+                _when(row.get("ended")),
+                str(row.get("message", "")),
+                [],
+                [],
+            )
+        triple = tuple(_history_value(row[v], cat) for v in ("s", "p", "o"))
+        target = entry.added if str(row["change"]).endswith("#added") else entry.removed
+        target.append(triple)  # type: ignore[arg-type]
+    return list(entries.values())
+
+
+def _history_value(node: Node, cat: Catalogue) -> Value:
+    if isinstance(node, Literal):
+        return Value(str(node), None, True, node.language or "")
+    return Value(cat.labels.get(node) or short(node), str(node), False)
+
+
+def _when(node: Node | None) -> str:
+    """A commit's time as people read it: 2026-12-01 16:14:29 UTC."""
+    value = node.toPython() if isinstance(node, Literal) else None
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(node or "")

@@ -46,7 +46,8 @@ def templates() -> jinja2.Environment:
 class Site:
     """What every page needs from the running app: settings and the lookups kept between requests.
 
-    The served dataset is read-only, so what is computed once stays true for the app's life.
+    What is computed from the data stays true until a commit (api.writes) changes the data:
+    then `forget_data` drops it.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -61,6 +62,14 @@ class Site:
         self.descriptions: OrderedDict[str, list[Quad]] = OrderedDict()
         #: Other lookups computed once from the data (the timeline's filter choices...).
         self.memo: dict[str, Any] = {}
+
+    def forget_data(self) -> None:
+        """Drop everything computed from the data (a commit changed it); the ontology and the
+        shapes come from the build and stay."""
+        self.catalogue = None
+        self.serialized.clear()
+        self.descriptions.clear()
+        self.memo.clear()
 
     def href(self, iri: object) -> str | None:
         """The local link of a DiploKG IRI (the public base mapped to this server), else None."""

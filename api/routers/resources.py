@@ -59,8 +59,15 @@ async def resource(request: Request, slug: str) -> Response:
     number = _page(request)
     found = await data.listings(request, iri, number)
     table = render.listings_table(found, cat, number)
+    changes = render.history_entries(await data.history(request, iri), cat)
     return respond_html(
-        request, "entity.html", entity=view, title=view.label, listings=table, page=number
+        request,
+        "entity.html",
+        entity=view,
+        title=view.label,
+        listings=table,
+        page=number,
+        history=changes,
     )
 
 

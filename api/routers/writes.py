@@ -482,6 +482,14 @@ async def change(request: Request, commit_id: str, format: str | None = None) ->
     return Response(ds.serialize(format=fmt, encoding="utf-8"), media_type=chosen)
 
 
+@router.get("/change/{commit_id}", include_in_schema=False)
+async def change_iri(request: Request, commit_id: str) -> Response:
+    """A commit's IRI (https://w3id.org/diplokg/change/ID) dereferenced: 303 to its record."""
+    _entry(request, commit_id)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return Response(status_code=303, headers={"Location": f"../changes/{commit_id}{query}"})
+
+
 @router.post("/changes/{commit_id}/revert", summary="Undo a commit with a new, checked commit")
 async def revert(request: Request, commit_id: str) -> Response:
     service = _writes(request)

@@ -40,6 +40,9 @@ class Backend(Protocol):
 
     def graphs(self) -> list[URIRef]: ...
 
+    #: Whether the store has a default graph of its own that writes may target.
+    default_graph: bool
+
     def apply(self, removed: Iterable[Quad], added: Iterable[Quad]) -> None:
         """Remove then add, in one transaction where the engine has them."""
 
@@ -69,6 +72,9 @@ def update_text(removed: Iterable[Quad], added: Iterable[Quad]) -> str:
 
 class OxigraphBackend:
     """A read-write pyoxigraph store."""
+
+    #: The stored default graph can be written (INSERT DATA without GRAPH).
+    default_graph = True
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
@@ -119,6 +125,8 @@ class RemoteBackend:
     Its default graph is not a graph of its own (Virtuoso answers queries over all of its
     graphs), so writes name their graphs; a write to the default graph is refused.
     """
+
+    default_graph = False
 
     def __init__(self, remote: RemoteStore) -> None:
         self.remote = remote

@@ -28,6 +28,7 @@ from graph.writes.log import ChangeLog
 from graph.writes.overlay import Overlay
 from graph.writes.update import (
     GraphOperation,
+    UpdateFailed,
     UpdateRequest,
     run_graph_operation,
     run_update,
@@ -160,6 +161,8 @@ class Repository:
         self.allowed_urls = allowed_urls
         self.max_changes = max_changes
         self.head: str | None = None
+        #: True while a logged commit has not reached the store (it failed to apply).
+        self.unapplied = False
 
     @property
     def etag(self) -> str:
@@ -217,6 +220,9 @@ class Repository:
     # --- commits ---------------------------------------------------------------------
 
     def commit(self, request: WriteRequest) -> CommitResult:
+        if self.unapplied:  # a commit was logged but the store failed to apply it: apply it now
+            self.recover(rebuilt=False)
+            self.unapplied = False
         started, clock = now(), time.perf_counter()
         timings: dict[str, float] = {}
         if request.if_match and "*" not in request.if_match and self.etag not in request.if_match:
@@ -228,6 +234,13 @@ class Repository:
         for quad in (*delta.removed, *delta.added):
             if is_protected(quad[3]):
                 raise ProtectedGraph(str(quad[3]))
+        if not self.backend.default_graph and any(
+            q[3] is None for q in (*delta.removed, *delta.added)
+        ):
+            raise UpdateFailed(
+                "this store has no default graph of its own (a remote store answers over all of "
+                "its graphs): name the graph to write, with GRAPH <...> or ?graph="
+            )
         size = len(delta.removed) + len(delta.added)
         if size > self.max_changes:
             raise TooManyChanges(size, self.max_changes)
@@ -265,7 +278,14 @@ class Repository:
         self.changes.append(patch)
         timings["log"] = _ms(mark)
         mark = time.perf_counter()
-        self.backend.apply(delta.removed, [*delta.added, *record])
+        try:
+            self.backend.apply(delta.removed, [*delta.added, *record])
+        except DiploKGError:
+            # Logged, not applied: it is applied before the next commit, or on the next start
+            # (recover), and the replicas that follow the log see it now. Never lost.
+            self.unapplied = True
+            self.head = commit.id
+            raise
         timings["apply"] = _ms(mark)
         self.head = commit.id
         self.triples += len(delta.added) + len(record) - len(delta.removed)
