@@ -39,7 +39,8 @@ def update_refused() -> Problem:
         400,
         "update-refused",
         "Updates are not accepted",
-        "this is a read-only query endpoint: SPARQL 1.1 Update is not supported; nothing was executed",
+        "/sparql is the query endpoint: it runs no SPARQL 1.1 Update and nothing was executed; "
+        "a server started with --write-tokens takes updates at /update (docs/writes.md)",
     )
 
 
