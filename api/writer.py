@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import rdflib
 from rdflib.namespace import RDFS
 
 from api.pool import LENGTH, frame
@@ -166,9 +165,6 @@ def _serve(config: WriterConfig, jobs: BinaryIO, send: Callable[[object], None])
 
 
 def main(argv: list[str]) -> None:
-    # Literals keep the lexical form a client wrote ("01"^^xsd:integer stays "01"), as the
-    # store does: rdflib's parser would otherwise rewrite it before the change is computed.
-    rdflib.NORMALIZE_LITERALS = False
     logging.basicConfig(level=logging.INFO, format="%(levelname)s writer: %(message)s")
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
