@@ -125,7 +125,14 @@ class QueryService:
         assert request.query is not None
         settings = self.settings
         if whole:  # a Graph Store GET: the whole graph, never cut, never cached
-            job = Job(request.query, (), (), accept, request.formats, None)
+            job = Job(
+                request.query,
+                request.default_graph_uris,
+                request.named_graph_uris,
+                accept,
+                request.formats,
+                None,
+            )
             answer = await self.pool.run(job, settings.query_timeout)
             return self.cache.put(None, answer), "miss"
         if key is None and len(request.query) <= MAX_CACHED_QUERY_CHARS:
@@ -164,12 +171,17 @@ class QueryService:
         return Reply(200, headers, result.body)
 
     async def run(
-        self, query: str, fmt: str | None = None, accept: str | None = None, whole: bool = False
+        self,
+        query: str,
+        fmt: str | None = None,
+        accept: str | None = None,
+        whole: bool = False,
+        default_graph_uris: tuple[str, ...] = (),
     ) -> CachedResult:
         """The result of a query the app itself writes (for its pages), as the format named
         `fmt` or negotiated from `accept`; errors raised as Problems. `whole`: no row limit and
         no cache (a Graph Store GET returns the whole graph)."""
-        request = SparqlRequest(query, formats=(fmt,) if fmt else ())
+        request = SparqlRequest(query, default_graph_uris, formats=(fmt,) if fmt else ())
         try:
             found, _ = await self._result(request, accept, whole=whole)
         except DiploKGError as exc:

@@ -3,8 +3,9 @@ that holds the store read-write and commits (graph.writes.repository).
 
 It opens the store (`oxigraph:DIR` read-write, or a remote store's update endpoint), repairs it
 from the change log (`Repository.recover`), reports `("ready", WriterInfo)`, then answers each
-WriteRequest read from standard input with `("ok", CommitResult)` or `("error", DiploKGError)`,
-in the message format of api.pool. Requests come one at a time: commits are serialized here.
+batch of WriteRequests read from standard input with `("ok", [CommitResult or DiploKGError,
+...])`, in the message format of api.pool. Batches come one at a time: commits are serialized
+here, and a batch shares one log write (group commit).
 """
 
 from __future__ import annotations
@@ -149,9 +150,9 @@ def _serve(config: WriterConfig, jobs: BinaryIO, send: Callable[[object], None])
             break
         kind, payload = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
         try:
-            if kind == "write":
-                assert isinstance(payload, WriteRequest)
-                reply: tuple[object, ...] = ("ok", repository.commit(payload))
+            if kind == "batch":
+                assert all(isinstance(r, WriteRequest) for r in payload)
+                reply: tuple[object, ...] = ("ok", repository.commit_batch(list(payload)))
             elif kind == "patch":
                 reply = ("ok", repository.patch_of(payload))
             else:

@@ -2,8 +2,9 @@
 
 Framework-free, like the query service (api.queries). Writes are enabled by a token file
 (`--write-tokens`); each request's Bearer token names the curator or pipeline recorded as the
-commit's agent. Commits happen in one writer process (api.writer), one at a time: it holds the
-store read-write, checks, logs and applies (graph.writes.repository). A write that runs past
+commit's agent. Commits happen in one writer process (api.writer): it holds the store
+read-write, checks, logs and applies (graph.writes.repository). Writes that queue up while it
+works go to it as one batch, each still its own checked commit, sharing one fsync. A write that runs past
 `update_timeout` has its writer killed and restarted; the change log makes the store whole again.
 After each commit the result cache is emptied, and the query workers pick the commit up from
 the change log before their next query (api.worker).
@@ -25,7 +26,7 @@ from api.problems import Problem
 from api.settings import Settings
 from api.writer import WriterConfig, WriterInfo
 from graph.errors import DiploKGError, StoreError, StoreUnavailable
-from graph.writes.commits import CHANGE, Commit, is_commit_graph
+from graph.writes.commits import Commit, is_commit_graph
 from graph.writes.delta import Patch
 from graph.writes.log import LogFollower
 from graph.writes.repository import CommitResult, WriteRequest
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 #: A token's name: recorded as the commit's agent, and part of its IRI.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MIN_TOKEN_LENGTH = 16
+#: The most queued writes sent to the writer as one batch.
+MAX_BATCH = 64
 
 
 class TokenFileError(ValueError):
@@ -137,7 +140,10 @@ class WriteService:
         )
         self.info: WriterInfo | None = None
         self._writer: _Worker | None = None
-        self._lock = asyncio.Lock()
+        self._queue: asyncio.Queue[tuple[WriteRequest, asyncio.Future[CommitResult]]] = (
+            asyncio.Queue()
+        )
+        self._consumer: asyncio.Task[None] | None = None
         self._history: list[ChangeEntry] = []
         self._follower = LogFollower(self.log_path)
         #: Called after each commit (the app empties the result cache, updates the counts).
@@ -149,6 +155,7 @@ class WriteService:
 
     async def start(self) -> WriterInfo:
         self._writer, self.info = await self._spawn()
+        self._consumer = asyncio.get_running_loop().create_task(self._consume())
         if self.info.replayed:
             log.info(
                 "change log: %d commit(s) replayed on start (%d change(s) already in place)",
@@ -181,29 +188,57 @@ class WriteService:
         return writer, payload
 
     async def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer
+            self._consumer = None
         if self._writer is not None:
             await self._writer.stop(grace=5.0)
             self._writer = None
 
     async def commit(self, request: WriteRequest) -> CommitResult:
-        """Hand one write to the writer and wait for its commit (or its refusal).
+        """Queue one write and wait for its commit (or its refusal, raised).
 
-        The exchange runs as its own task, shielded: a client that goes away mid-write does not
-        leave the writer's reply unread (the next request would get it), and the commit goes on.
+        Writes queued while the writer is busy go to it together, as one batch: each is still
+        its own commit, checked on the data as the earlier ones left it, and the batch shares
+        one fsync of the change log (group commit). A client that goes away does not cancel its
+        write: it is in the batch already, and its reply is read.
         """
-        task = asyncio.get_running_loop().create_task(self._exchange(request))
-        return await asyncio.shield(task)
+        future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put((request, future))
+        outcome = await asyncio.shield(future)
+        return outcome
 
-    async def _exchange(self, request: WriteRequest) -> CommitResult:
-        async with self._lock:
-            reply = await self._ask(("write", request))
-            assert isinstance(reply, CommitResult)
-            if self.info is not None:
-                self.info = replace(self.info, etag=reply.etag, triples=reply.triples)
-            if reply.commit is not None:
-                for callback in self.on_commit:
-                    callback(reply)  # type: ignore[operator]
-            return reply
+    async def _consume(self) -> None:
+        """The one task that talks to the writer: batches of queued writes, in order."""
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                reply = await self._ask(("batch", [request for request, _ in batch]))
+            except DiploKGError as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            assert isinstance(reply, list)
+            for (_, future), outcome in zip(batch, reply, strict=True):
+                if isinstance(outcome, CommitResult):
+                    self._committed(outcome)
+                    if not future.done():
+                        future.set_result(outcome)
+                elif not future.done():
+                    future.set_exception(outcome)
+
+    def _committed(self, result: CommitResult) -> None:
+        if self.info is not None:
+            self.info = replace(self.info, etag=result.etag, triples=result.triples)
+        if result.commit is not None:
+            for callback in self.on_commit:
+                callback(result)  # type: ignore[operator]
 
     async def _ask(self, message: tuple[str, object]) -> object:
         from api.pool import frame
@@ -265,8 +300,6 @@ class WriteService:
 def update_store_info(info: StoreInfo, result: CommitResult) -> StoreInfo:
     """The service description's counts after a commit."""
     graphs = set(info.named_graphs)
-    if result.commit is not None:
-        graphs.add(CHANGE + result.commit.id)
-    if result.graph:
-        graphs.add(result.graph)
+    graphs |= {g for g, exists in result.graphs.items() if exists}
+    graphs -= {g for g, exists in result.graphs.items() if not exists}
     return StoreInfo(info.backend, result.triples, tuple(sorted(graphs)))

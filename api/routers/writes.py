@@ -29,6 +29,7 @@ from api.queries import QueryService
 from api.writes import ChangeEntry, WriteService, read_only
 from graph.formats import QueryForm, formats_for
 from graph.namespaces import PREFIXES
+from graph.stores.base import STORED_DEFAULT_GRAPH
 from graph.writes.commits import commit_iri
 from graph.writes.delta import sorted_quads
 from graph.writes.repository import CommitResult, ShapesViolation, WriteRequest
@@ -335,6 +336,11 @@ async def graph_store(request: Request) -> Response:
     except _Refusal as exc:
         return exc.response
     if target == "":
+        if result.commit is None:
+            raise bad_request(
+                "the body holds no triple: a graph exists while it holds one, so none was created",
+                "empty-graph",
+            )
         response = _committed(result, 201, graph=result.graph)
         response.headers["Location"] = str(result.graph)
         return response
@@ -352,13 +358,19 @@ async def _read_graph(request: Request, target: str | None, method: str) -> Resp
         exists = json.loads(found.body).get("boolean", False)
     if not exists:
         raise Problem(404, "graph-not-found", "No such graph", f"no graph <{target}> in the store")
-    if target is None:  # the stored default graph only (docs/writes.md)
+    dataset: tuple[str, ...] = ()
+    if target is not None:
+        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}"
+    elif queries.pool.info is not None and queries.pool.info.backend == "oxigraph":
+        # The stored default graph itself (docs/writes.md), not the union the queries see.
+        query, dataset = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", (STORED_DEFAULT_GRAPH,)
+    else:  # rdflib and remote stores keep every triple in a named graph
         query = (
             "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }"
         )
-    else:
-        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}"
-    result = await queries.run(query, accept=request.headers.get("accept"), whole=True)
+    result = await queries.run(
+        query, accept=request.headers.get("accept"), whole=True, default_graph_uris=dataset
+    )
     spec = next(f for f in formats_for(QueryForm.CONSTRUCT) if f.name == result.format)
     headers = {"ETag": result.etag, "Vary": "Accept"}
     writes: WriteService | None = getattr(request.app.state, "writes", None)

@@ -51,6 +51,10 @@ from rdflib import Dataset
 from graph.formats import QueryForm
 from graph.stores.analysis import QueryInfo
 
+#: Named as a default-graph-uri, the store's own default graph (not the union of the named
+#: graphs): what a Graph Store `GET ?default` reads. Only Oxigraph has one to read.
+STORED_DEFAULT_GRAPH = "urn:x-diplokg:stored-default-graph"
+
 
 class QueryResult(ABC):
     """The answer to one query: its form, truncation, and its serializations."""

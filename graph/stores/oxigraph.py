@@ -32,7 +32,7 @@ from graph.errors import DEFAULT_ALLOWED_SERVICES, StoreError, UnsupportedFormat
 from graph.formats import QueryForm, by_name
 from graph.namespaces import PREFIXES
 from graph.stores.analysis import QueryInfo, engine_syntax_error, inspect_query
-from graph.stores.base import QueryResult, Store
+from graph.stores.base import STORED_DEFAULT_GRAPH, QueryResult, Store
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +338,10 @@ class OxigraphStore(Store):
                 options["prefixes"] = PREFIXES
                 break
         if default_graph_uris or named_graph_uris:
-            options["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris]
+            options["default_graph"] = [
+                ox.DefaultGraph() if u == STORED_DEFAULT_GRAPH else ox.NamedNode(u)
+                for u in default_graph_uris
+            ]
             options["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]
         elif info.from_default or info.from_named:
             options["default_graph"] = [ox.NamedNode(u) for u in info.from_default]
@@ -379,14 +382,22 @@ class OxigraphStore(Store):
     def apply_changes(self, removed: Iterable[ox.Quad], added: Iterable[ox.Quad]) -> None:
         """Remove, then add, quads (a replica following the change log; idempotent)."""
         store = self._require()
+        emptied = set()
         for quad in removed:
             if quad in store:
                 store.remove(quad)
                 self._triples -= 1
+                emptied.add(quad.graph_name)
         for quad in added:
             if quad not in store:
                 store.add(quad)
                 self._triples += 1
+        for graph in emptied:  # a graph exists while it holds a triple (docs/writes.md)
+            if (
+                isinstance(graph, ox.NamedNode)
+                and next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None
+            ):
+                store.remove_graph(graph)
 
     def named_graphs(self) -> list[str]:
         store = self._require()

@@ -70,6 +70,15 @@ def update_text(removed: Iterable[Quad], added: Iterable[Quad]) -> str:
     return " ;\n".join(parts)
 
 
+def drop_emptied(store: ox.Store, graphs: Iterable[URIRef | str]) -> None:
+    """Forget the named graphs left empty: Oxigraph keeps a graph until it is removed, and in
+    DiploKG a graph exists while it holds a triple (docs/writes.md)."""
+    for graph in graphs:
+        node = ox.NamedNode(str(graph))
+        if next(iter(store.quads_for_pattern(None, None, None, node)), None) is None:
+            store.remove_graph(node)
+
+
 class OxigraphBackend:
     """A read-write pyoxigraph store."""
 
@@ -108,12 +117,14 @@ class OxigraphBackend:
         return sorted(found)
 
     def apply(self, removed: Iterable[Quad], added: Iterable[Quad]) -> None:
+        removed = list(removed)
         text = update_text(removed, added)
         if text:
             try:
                 self.store.update(text)
             except (SyntaxError, OSError) as exc:
                 raise StoreError(f"oxigraph could not apply a commit: {exc}") from None
+        drop_emptied(self.store, {q[3] for q in removed if q[3] is not None})
 
     def count(self) -> int:
         return len(self.store)

@@ -18,6 +18,7 @@ few hundred triples; pyshacl runs only for a commit about to be refused.
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import Any
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef, Variable
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
@@ -58,6 +59,9 @@ class Reach:
     remote: frozenset[URIRef]
     #: The longest path, in hops, a constraint follows out of its focus node.
     depth: int
+    #: A constraint reads triples pointing *to* its focus node: the objects of a changed quad
+    #: are then focus nodes too.
+    incoming: bool = False
 
 
 def shapes_reach(shapes: Graph) -> Reach:
@@ -70,6 +74,7 @@ def shapes_reach(shapes: Graph) -> Reach:
             raise ValueError(f"the commit check does not follow {term} in the shapes")
     remote: set[URIRef] = {RDF.type, RDFS.subClassOf}
     depth = 1  # sh:class reads the rdf:type of a value, one hop out
+    incoming = False
     prefixes = {str(k): v for k, v in PREFIXES.items()}
     for select in shapes.objects(None, SH.select):
         query = prepareQuery(str(select), initNs=prefixes)
@@ -77,10 +82,34 @@ def shapes_reach(shapes: Graph) -> Reach:
         _collect(query.algebra, edges)
         hops = _hops(edges)
         depth = max(depth, hops)
-        for s, p, _ in edges:
+        for s, p, o in edges:
             if not (isinstance(s, Variable) and str(s) == "this"):
                 remote.update(_iris(p))
-    return Reach(frozenset(remote), depth)
+            if isinstance(o, Variable) and str(o) == "this":
+                incoming = True
+    return Reach(frozenset(remote), depth, incoming)
+
+
+#: A SPARQL target's type condition, as the project's shapes write it, last in its WHERE clause.
+_TYPE_TARGET = re.compile(r"\?this\s+rdf:type/rdfs:subClassOf\*\s+(\w+):([\w-]+)\s*\.\s*\}\s*$")
+
+
+def target_classes(shapes: Graph, shape: Node) -> set[Node] | None:
+    """The classes whose instances (subclasses included) are the only possible targets of
+    `shape`; None when its targets are not so bounded (then it is checked on every commit)."""
+    classes: set[Node] = set(shapes.objects(shape, SH.targetClass))
+    if {RDFS.Class, OWL.Class} & set(shapes.objects(shape, RDF.type)):
+        classes.add(shape)
+    for other in (SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf):
+        if next(iter(shapes.objects(shape, other)), None) is not None:
+            return None
+    for target in shapes.objects(shape, SH.target):
+        select = shapes.value(target, SH.select)
+        found = _TYPE_TARGET.search(str(select)) if select is not None else None
+        if found is None or found.group(1) not in PREFIXES:
+            return None
+        classes.add(URIRef(PREFIXES[found.group(1)] + found.group(2)))
+    return classes or None
 
 
 def _collect(node: object, out: list[tuple[Node, Node, Node]]) -> None:
@@ -143,13 +172,22 @@ class CommitCheck:
         for row in _select(classes, subclass_query(named_classes(self.shapes))):
             subclasses[_term(row["class"])].append(_term(row["sub"]))
         self.plans = shape_queries(self.shapes, subclasses)
+        #: Each plan's target classes (None: any node), to skip the shapes no focus node has.
+        self.plan_classes = {p.shape: target_classes(self.shapes, p.shape) for p in self.plans}
+        self.superclasses: dict[Node, set[Node]] = defaultdict(set)
+        for cls, subs in subclasses.items():
+            for sub in subs:
+                self.superclasses[sub].add(cls)
 
     def _hierarchy_nquads(self) -> bytes:
         lines = [quad_line((s, p, o, None)) for s, p, o in self.hierarchy]
         return ("\n".join(lines) + "\n").encode("utf-8")
 
     def focus_nodes(self, delta: Delta, view: Overlay) -> set[Node]:
-        focus: set[Node] = {n for n in delta.nodes() if isinstance(n, URIRef | BNode)}
+        changed = (*delta.added, *delta.removed)
+        focus: set[Node] = {q[0] for q in changed}
+        if self.reach.incoming:
+            focus |= {q[2] for q in changed if isinstance(q[2], URIRef | BNode)}
         distant = {q[0] for q in (*delta.added, *delta.removed) if q[1] in self.reach.remote}
         frontier = set(distant)
         for _ in range(self.reach.depth):
@@ -169,6 +207,7 @@ class CommitCheck:
         seen: set[Node] = set()
         frontier = set(focus)
         lines: list[str] = []
+        types: set[Node] = set()
         for _ in range(self.reach.depth + 1):
             following: set[Node] = set()
             for node in frontier - seen:
@@ -177,13 +216,21 @@ class CommitCheck:
                     lines.append(quad_line((s, p, o, None)))
                     if not isinstance(o, Literal):
                         following.add(o)
+                    if p == RDF.type and s in focus:
+                        types.add(o)
+                        types |= self.superclasses.get(o, set())
             frontier = following
         store.load(("\n".join(lines) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
         store.load(self._hierarchy_nquads(), format=ox.RdfFormat.N_QUADS)
-        return self._judge(store, focus)
+        return self._judge(store, focus, types)
 
-    def _judge(self, store: ox.Store, focus: set[Node]) -> CheckOutcome:
-        plans = [(p, None if p.query is None else _focus(store, p.query)) for p in self.plans]
+    def _judge(self, store: ox.Store, focus: set[Node], types: set[Node]) -> CheckOutcome:
+        relevant = [
+            p
+            for p in self.plans
+            if self.plan_classes[p.shape] is None or self.plan_classes[p.shape] & types  # type: ignore[operator]
+        ]
+        plans = [(p, None if p.query is None else _focus(store, p.query)) for p in relevant]
         data = _OxigraphData(store)
         results: set[ValidationResult] = set()
         report = Graph()

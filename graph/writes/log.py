@@ -43,7 +43,11 @@ class ChangeLog:
 
     def append(self, patch: Patch) -> None:
         """Write one transaction and wait until it is on disk."""
-        data = patch.text().encode("utf-8")
+        self.append_all([patch])
+
+    def append_all(self, patches: list[Patch]) -> None:
+        """Write transactions, in order, and wait once until they are on disk (group commit)."""
+        data = "".join(p.text() for p in patches).encode("utf-8")
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             written = 0
@@ -52,7 +56,7 @@ class ChangeLog:
             os.fsync(fd)
         finally:
             os.close(fd)
-        self.patches.append(patch)
+        self.patches.extend(patches)
 
     def find(self, commit_id: str) -> Patch | None:
         for patch in self.patches:

@@ -124,6 +124,8 @@ class CommitResult:
     triples: int = 0
     #: Milliseconds per step (evaluate, check, log, apply).
     timings: dict[str, float] = field(default_factory=dict)
+    #: The named graphs the commit changed: True if it holds triples after it, False if gone.
+    graphs: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ class Repository:
         self.head: str | None = None
         #: True while a logged commit has not reached the store (it failed to apply).
         self.unapplied = False
+        #: The number of the last commit in the log.
+        self.sequence = 0
 
     @property
     def etag(self) -> str:
@@ -176,6 +180,7 @@ class Repository:
         log, checking the result against the shapes first (ReplayConflict if it breaks them)."""
         patches = self.changes.recover()
         self.head = _id(patches[-1].id) if patches else None
+        self.sequence = len(patches)
         if not patches:
             return Recovery(0, 0, None)
         present = {
@@ -220,14 +225,70 @@ class Repository:
     # --- commits ---------------------------------------------------------------------
 
     def commit(self, request: WriteRequest) -> CommitResult:
-        if self.unapplied:  # a commit was logged but the store failed to apply it: apply it now
+        """One request, one commit: its result, or the DiploKGError that refused it."""
+        [outcome] = self.commit_batch([request])
+        if isinstance(outcome, DiploKGError):
+            raise outcome
+        return outcome
+
+    def commit_batch(self, requests: list[WriteRequest]) -> list[CommitResult | DiploKGError]:
+        """Several requests, in order, each its own commit checked on the data as the ones
+        before it left it; then one log write (one fsync) and one store update for all that
+        were accepted (group commit). Each request's outcome: its result or its refusal.
+        A failure to apply, after the log write, fails every accepted request of the batch:
+        they are in the log and reach the store before the next commit or on the next start."""
+        if self.unapplied:  # logged but not applied earlier: apply it now
             self.recover(rebuilt=False)
             self.unapplied = False
+        clock = time.perf_counter()
+        batch = Overlay(self.backend)
+        outcomes: list[CommitResult | DiploKGError] = []
+        patches: list[Patch] = []
+        for request in requests:
+            try:
+                result, patch = self._prepare(request, batch)
+            except DiploKGError as exc:
+                outcomes.append(exc)
+                continue
+            outcomes.append(result)
+            if patch is not None:
+                patches.append(patch)
+        if not patches:
+            return outcomes
+        mark = time.perf_counter()
+        self.changes.append_all(patches)
+        logged = _ms(mark)
+        total = batch.delta()
+        mark = time.perf_counter()
+        try:
+            self.backend.apply(total.removed, total.added)
+        except DiploKGError as exc:
+            # Logged, not applied: applied before the next commit, or on the next start
+            # (recover); the replicas that follow the log see it now. Never lost.
+            self.unapplied = True
+            log.error("%d logged commit(s) could not be applied yet: %s", len(patches), exc)
+            return [exc if isinstance(o, CommitResult) and o.commit else o for o in outcomes]
+        applied = _ms(mark)
+        for outcome in outcomes:
+            if isinstance(outcome, CommitResult) and outcome.commit is not None:
+                outcome.timings.update(log=logged, apply=applied, total=_ms(clock))
+                c = outcome.commit
+                log.info(
+                    "commit %s by %s: -%d +%d quads, %d focus node(s), %.1f ms (batch of %d)",
+                    c.id, c.agent, c.removed, c.added, outcome.focus_nodes, outcome.timings["total"],
+                    len(requests),
+                )  # fmt: skip
+        return outcomes
+
+    def _prepare(self, request: WriteRequest, batch: Overlay) -> tuple[CommitResult, Patch | None]:
+        """Evaluate and check one request over `batch` (the store as the batch's earlier
+        commits left it); accepted, fold its change and record into `batch` and advance the
+        head. Nothing is written here."""
         started, clock = now(), time.perf_counter()
         timings: dict[str, float] = {}
         if request.if_match and "*" not in request.if_match and self.etag not in request.if_match:
             raise PreconditionFailed(self.etag, ", ".join(request.if_match))
-        overlay = Overlay(self.backend)
+        overlay = Overlay(batch)
         created, graph, operation = self._evaluate(request, overlay)
         delta = overlay.delta()
         timings["evaluate"] = _ms(clock)
@@ -245,9 +306,9 @@ class Repository:
         if size > self.max_changes:
             raise TooManyChanges(size, self.max_changes)
         if not delta:
-            return CommitResult(
-                None, self.etag, created, graph, triples=self.triples, timings=timings
-            )
+            result = CommitResult(None, self.etag, created, graph, triples=self.triples)
+            result.timings.update(timings)
+            return result, None
         mark = time.perf_counter()
         outcome = self.check.check(delta, overlay)
         timings["check"] = _ms(mark)
@@ -257,8 +318,9 @@ class Repository:
             assert outcome.graph is not None
             turtle = outcome.graph.serialize(format="turtle", encoding="utf-8")
             raise ShapesViolation(outcome, report_nquads(outcome.graph), turtle)
+        self.sequence += 1
         commit = Commit(
-            id=new_id(len(self.changes.patches) + 1),
+            id=new_id(self.sequence),
             previous=self.head,
             agent=request.agent,
             operation=operation,
@@ -274,34 +336,17 @@ class Repository:
         patch = Patch.of(
             str(commit.iri), str(commit_iri(self.head)) if self.head else None, delta, record
         )
-        mark = time.perf_counter()
-        self.changes.append(patch)
-        timings["log"] = _ms(mark)
-        mark = time.perf_counter()
-        try:
-            self.backend.apply(delta.removed, [*delta.added, *record])
-        except DiploKGError:
-            # Logged, not applied: it is applied before the next commit, or on the next start
-            # (recover), and the replicas that follow the log see it now. Never lost.
-            self.unapplied = True
-            self.head = commit.id
-            raise
-        timings["apply"] = _ms(mark)
+        for quad in delta.removed:
+            batch.remove(quad)
+        for quad in (*delta.added, *record):
+            batch.add(quad)
         self.head = commit.id
         self.triples += len(delta.added) + len(record) - len(delta.removed)
-        timings["total"] = _ms(clock)
-        log.info(
-            "commit %s by %s: -%d +%d quads, %d focus node(s), %.1f ms",
-            commit.id,
-            commit.agent,
-            commit.removed,
-            commit.added,
-            outcome.focus_nodes,
-            timings["total"],
-        )
-        return CommitResult(
-            commit, self.etag, created, graph, outcome.focus_nodes, self.triples, timings
-        )
+        result = CommitResult(commit, self.etag, created, graph, outcome.focus_nodes, self.triples)
+        result.timings.update(timings)
+        result.graphs.update({str(g): batch.graph_exists(g) for g in delta.graphs() if g})
+        result.graphs[str(commit.iri)] = True
+        return result, patch
 
     def _evaluate(self, request: WriteRequest, overlay: Overlay) -> tuple[bool, str | None, str]:
         if request.update is not None:

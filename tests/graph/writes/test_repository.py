@@ -251,3 +251,32 @@ def test_patch_text_round_trips() -> None:
     )
     [again] = parse_patches(patch.text())
     assert again == patch
+
+
+def test_a_batch_commits_each_request_on_what_the_earlier_ones_left(repo: Repository) -> None:
+    second = GOOD.replace("recognition-test", "recognition-test2")
+    bad = GOOD.replace("recognition-test", "recognition-bad").replace(
+        '"2025-07-04"', '"2025-07-04", "2025-07-05"'
+    )
+    undo = (
+        PREFIX
+        + 'DELETE DATA { GRAPH dkg:curated-test { res:recognition-test dk:startDate "2025-07-04"^^xsd:date } }'
+    )
+    outcomes = repo.commit_batch(
+        [
+            WriteRequest("alice", update=UpdateRequest(GOOD)),
+            WriteRequest("bob", update=UpdateRequest(bad)),  # two start dates: refused alone
+            WriteRequest("carol", update=UpdateRequest(second)),
+            WriteRequest("dave", update=UpdateRequest(undo)),  # sees the first: breaks it
+        ]
+    )
+    first, refused, third, broken = outcomes
+    assert first.commit is not None and third.commit is not None  # type: ignore[union-attr]
+    assert isinstance(refused, ShapesViolation) and isinstance(broken, ShapesViolation)
+    assert third.commit.previous == first.commit.id  # type: ignore[union-attr]
+    assert repo.etag == f'"{third.commit.id}"'  # type: ignore[union-attr]
+    patches = list(parse_patches(repo.changes.path.read_text(encoding="utf-8")))
+    assert [p.id.rsplit("/", 1)[-1] for p in patches] == [first.commit.id, third.commit.id]  # type: ignore[union-attr]
+    assert ask(
+        repo, "ASK { res:recognition-test2 dk:startDate ?d . res:recognition-test dk:startDate ?e }"
+    )
