@@ -69,19 +69,20 @@ class Replica:
         self.follower = LogFollower(path)
 
     def catch_up(self) -> None:
-        from graph.writes.delta import to_ox_quad
+        import pyoxigraph as ox
 
-        for patch in self.follower.new_patches():
-            removed = [q for op, q in patch.operations if op == "D"]
-            added = [q for op, q in patch.operations if op == "A"]
-            if self.store.name == "oxigraph":
-                self.store.apply_changes(  # type: ignore[attr-defined]
-                    [to_ox_quad(q) for q in removed], [to_ox_quad(q) for q in added]
-                )
-            elif self.store.name == "remote":
-                self.store.add_graphs(  # type: ignore[attr-defined]
-                    {str(q[3]) for q in added if q[3] is not None}
-                )
+        operations = self.follower.new_operations()
+        if not operations:
+            return
+        if self.store.name == "oxigraph":
+            self.store.apply_operations(operations)  # type: ignore[attr-defined]
+        elif self.store.name == "remote":
+            graphs = {
+                q.graph_name.value
+                for op, q in operations
+                if op == "A" and isinstance(q.graph_name, ox.NamedNode)
+            }
+            self.store.add_graphs(graphs)  # type: ignore[attr-defined]
 
 
 def serve(config: WorkerConfig, jobs: BinaryIO, replies: BinaryIO) -> None:

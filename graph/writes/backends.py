@@ -117,13 +117,16 @@ class OxigraphBackend:
         return sorted(found)
 
     def apply(self, removed: Iterable[Quad], added: Iterable[Quad]) -> None:
+        """Remove, then add (in one transaction: `extend`). Readers never see the store
+        between the two (the query workers read replicas), and after a crash the change log
+        makes it whole (Repository.recover)."""
         removed = list(removed)
-        text = update_text(removed, added)
-        if text:
-            try:
-                self.store.update(text)
-            except (SyntaxError, OSError) as exc:
-                raise StoreError(f"oxigraph could not apply a commit: {exc}") from None
+        try:
+            for quad in removed:
+                self.store.remove(to_ox_quad(quad))
+            self.store.extend([to_ox_quad(q) for q in added])
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"oxigraph could not apply a commit: {exc}") from None
         drop_emptied(self.store, {q[3] for q in removed if q[3] is not None})
 
     def count(self) -> int:

@@ -202,27 +202,43 @@ class CommitCheck:
         """Validate the neighbourhood of `delta` in `view` (the store as it will be)."""
         if not delta:
             return CheckOutcome(ValidationReport(True), None, 0)
+        return self.judge(self.gather(delta, view))
+
+    def gather(self, delta: Delta, view: Overlay) -> Neighbourhood:
+        """What the check of `delta` reads in `view`: the focus nodes with all their triples,
+        and, up to `depth` hops out, the triples the shapes read at a distance (rdf:type and
+        the predicates of `reach.remote`)."""
         focus = self.focus_nodes(delta, view)
-        store = ox.Store()
-        seen: set[Node] = set()
-        frontier = set(focus)
         lines: list[str] = []
         types: set[Node] = set()
-        for _ in range(self.reach.depth + 1):
+        nodes: set[Node] = set(focus)
+        frontier: set[Node] = set()
+        for node in focus:
+            for s, p, o, _ in view.quads(node, None, None, None, any_graph=True):
+                lines.append(quad_line((s, p, o, None)))
+                if not isinstance(o, Literal):
+                    frontier.add(o)
+                if p == RDF.type:
+                    types.add(o)
+                    types |= self.superclasses.get(o, set())
+        for _ in range(self.reach.depth):
             following: set[Node] = set()
-            for node in frontier - seen:
-                seen.add(node)
-                for s, p, o, _ in view.quads(node, None, None, None, any_graph=True):
-                    lines.append(quad_line((s, p, o, None)))
-                    if not isinstance(o, Literal):
-                        following.add(o)
-                    if p == RDF.type and s in focus:
-                        types.add(o)
-                        types |= self.superclasses.get(o, set())
+            for node in frontier - nodes:
+                nodes.add(node)
+                for predicate in self.reach.remote:
+                    for s, p, o, _ in view.quads(node, predicate, None, None, any_graph=True):
+                        lines.append(quad_line((s, p, o, None)))
+                        if not isinstance(o, Literal):
+                            following.add(o)
             frontier = following
-        store.load(("\n".join(lines) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        return Neighbourhood(frozenset(focus), tuple(lines), frozenset(types), frozenset(nodes))
+
+    def judge(self, around: Neighbourhood) -> CheckOutcome:
+        """The shapes' verdict on the focus nodes of `around` (one small store, one pass)."""
+        store = ox.Store()
+        store.load(("\n".join(around.lines) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
         store.load(self._hierarchy_nquads(), format=ox.RdfFormat.N_QUADS)
-        return self._judge(store, focus, types)
+        return self._judge(store, set(around.focus), set(around.types))
 
     def _judge(self, store: ox.Store, focus: set[Node], types: set[Node]) -> CheckOutcome:
         relevant = [
@@ -259,6 +275,26 @@ class CommitCheck:
         outcome = ValidationReport(conforms=conforms, results=tuple(sorted(results)))
         return CheckOutcome(
             outcome, None if conforms else _report_graph(report, conforms), len(focus)
+        )
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """What one check reads: its focus nodes, the triples it loads (N-Quads lines), the focus
+    nodes' classes, and every node whose triples it reads."""
+
+    focus: frozenset[Node]
+    lines: tuple[str, ...]
+    types: frozenset[Node]
+    nodes: frozenset[Node]
+
+    @staticmethod
+    def merge(parts: list[Neighbourhood]) -> Neighbourhood:
+        return Neighbourhood(
+            frozenset().union(*(p.focus for p in parts)),
+            tuple(line for p in parts for line in p.lines),
+            frozenset().union(*(p.types for p in parts)),
+            frozenset().union(*(p.nodes for p in parts)),
         )
 
 

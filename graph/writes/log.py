@@ -11,6 +11,8 @@ import logging
 import os
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from graph.writes.delta import Patch, complete_length, parse_patches
 
 log = logging.getLogger(__name__)
@@ -72,18 +74,40 @@ class LogFollower:
         self.path = path
         self.offset = 0
 
-    def new_patches(self) -> list[Patch]:
+    def _new_text(self) -> str:
+        """The complete transactions written since the last call ("" when none: one stat)."""
         try:
             size = os.stat(self.path).st_size
         except FileNotFoundError:
-            return []
+            return ""
         if size <= self.offset:
-            return []
+            return ""
         with self.path.open("rb") as f:
             f.seek(self.offset)
             data = f.read(size - self.offset)
         keep = complete_length(data)
-        if keep == 0:
-            return []
         self.offset += keep
-        return list(parse_patches(data[:keep].decode("utf-8")))
+        return data[:keep].decode("utf-8")
+
+    def new_patches(self) -> list[Patch]:
+        text = self._new_text()
+        return list(parse_patches(text)) if text else []
+
+    def new_operations(self) -> list[tuple[str, ox.Quad]]:
+        """The operations of the new transactions, in order, as pyoxigraph quads: what a
+        replica applies (one parse for all of them, no rdflib terms)."""
+        text = self._new_text()
+        if not text:
+            return []
+        codes: list[str] = []
+        lines: list[str] = []
+        for line in text.splitlines():
+            if line[:2] in ("A ", "D "):
+                codes.append(line[0])
+                lines.append(line[2:])
+        if not lines:
+            return []
+        quads = list(
+            ox.parse(("\n".join(lines) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        )
+        return list(zip(codes, quads, strict=True))

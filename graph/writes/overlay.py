@@ -52,18 +52,31 @@ class Overlay:
         self.base = base
         self._added: set[Quad] = set()
         self._removed: set[Quad] = set()
+        #: The added quads by subject and by object (lookups name one or the other).
+        self._by_subject: dict[Node, set[Quad]] = {}
+        self._by_object: dict[Node, set[Quad]] = {}
 
-    def add(self, quad: Quad) -> None:
+    def _index(self, quad: Quad, keep: bool) -> None:
+        for key, index in ((quad[0], self._by_subject), (quad[2], self._by_object)):
+            if keep:
+                index.setdefault(key, set()).add(quad)
+            else:
+                index[key].discard(quad)
+
+    def add(self, quad: Quad, *, new: bool = False) -> None:
+        """Stage `quad`; `new` says it cannot be in the base (a fresh commit record's IRIs)."""
         quad = canonical_quad(quad)
         if quad in self._removed:
             self._removed.discard(quad)
-        elif quad not in self._added and not self.base.contains(quad):
+        elif quad not in self._added and (new or not self.base.contains(quad)):
             self._added.add(quad)
+            self._index(quad, True)
 
     def remove(self, quad: Quad) -> None:
         quad = canonical_quad(quad)
         if quad in self._added:
             self._added.discard(quad)
+            self._index(quad, False)
         elif quad not in self._removed and self.base.contains(quad):
             self._removed.add(quad)
 
@@ -84,10 +97,19 @@ class Overlay:
     ) -> Iterator[Quad]:
         if o is not None:
             o = canonical(o)
+        removed = self._removed
         for quad in self.base.quads(s, p, o, graph, any_graph=any_graph):
-            if quad not in self._removed:
+            if not removed or quad not in removed:
                 yield quad
-        for quad in list(self._added):
+        if not self._added:
+            return
+        if s is not None:
+            candidates: set[Quad] = self._by_subject.get(s, set())
+        elif o is not None:
+            candidates = self._by_object.get(o, set())
+        else:
+            candidates = self._added
+        for quad in list(candidates):
             if _matches(quad, s, p, o) and (any_graph or quad[3] == graph):
                 yield quad
 

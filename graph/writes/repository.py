@@ -21,7 +21,7 @@ from graph.errors import DiploKGError
 from graph.namespaces import DK, ONTOLOGY_IRI
 from graph.validate import ValidationReport
 from graph.writes.backends import Backend
-from graph.writes.check import CheckOutcome, CommitCheck
+from graph.writes.check import CheckOutcome, CommitCheck, Neighbourhood
 from graph.writes.commits import Commit, commit_iri, is_commit_graph, new_id, now
 from graph.writes.delta import Delta, Patch
 from graph.writes.log import ChangeLog
@@ -242,17 +242,12 @@ class Repository:
             self.unapplied = False
         clock = time.perf_counter()
         batch = Overlay(self.backend)
-        outcomes: list[CommitResult | DiploKGError] = []
-        patches: list[Patch] = []
-        for request in requests:
-            try:
-                result, patch = self._prepare(request, batch)
-            except DiploKGError as exc:
-                outcomes.append(exc)
-                continue
-            outcomes.append(result)
-            if patch is not None:
-                patches.append(patch)
+        prepared = self._checked_together(requests, batch) if len(requests) > 1 else None
+        if prepared is None:
+            batch = Overlay(self.backend)
+            prepared = [self._try(request, batch) for request in requests]
+        outcomes = [outcome for outcome, _ in prepared]
+        patches = [patch for _, patch in prepared if patch is not None]
         if not patches:
             return outcomes
         mark = time.perf_counter()
@@ -280,18 +275,70 @@ class Repository:
                 )  # fmt: skip
         return outcomes
 
-    def _prepare(self, request: WriteRequest, batch: Overlay) -> tuple[CommitResult, Patch | None]:
-        """Evaluate and check one request over `batch` (the store as the batch's earlier
-        commits left it); accepted, fold its change and record into `batch` and advance the
-        head. Nothing is written here."""
+    def _try(
+        self, request: WriteRequest, batch: Overlay
+    ) -> tuple[CommitResult | DiploKGError, Patch | None]:
+        try:
+            return self._prepare(request, batch)
+        except DiploKGError as exc:
+            return exc, None
+
+    def _checked_together(
+        self, requests: list[WriteRequest], batch: Overlay
+    ) -> list[tuple[CommitResult | DiploKGError, Patch | None]] | None:
+        """A batch checked in one pass, when that is the same as checking each commit on what
+        the ones before it left: every request evaluates without error or If-Match, and no
+        commit changes a node another commit's check reads. Then the neighbourhoods are
+        disjoint, each commit's is as the batch leaves it, and one small store and one run of
+        the shapes' queries judge them all. None (check one by one) otherwise, or if any
+        focus node may violate a shape (the one-by-one check then says which commit)."""
+        if any(r.if_match for r in requests):
+            return None
+        evaluated: list[tuple[WriteRequest, bool, str | None, str, Delta]] = []
         started, clock = now(), time.perf_counter()
-        timings: dict[str, float] = {}
-        if request.if_match and "*" not in request.if_match and self.etag not in request.if_match:
-            raise PreconditionFailed(self.etag, ", ".join(request.if_match))
-        overlay = Overlay(batch)
-        created, graph, operation = self._evaluate(request, overlay)
-        delta = overlay.delta()
-        timings["evaluate"] = _ms(clock)
+        try:
+            for request in requests:
+                overlay = Overlay(batch)
+                created, graph, operation = self._evaluate(request, overlay)
+                delta = overlay.delta()
+                self._admissible(delta)
+                for quad in delta.removed:
+                    batch.remove(quad)
+                for quad in delta.added:
+                    batch.add(quad)
+                evaluated.append((request, created, graph, operation, delta))
+        except DiploKGError:
+            return None
+        evaluate_ms = _ms(clock) / len(requests)
+        mark = time.perf_counter()
+        parts = [self.check.gather(d, batch) for *_, d in evaluated if d]
+        changed = [{q[0] for q in (*d.removed, *d.added)} for *_, d in evaluated if d]
+        for i, part in enumerate(parts):
+            if any(part.nodes & other for j, other in enumerate(changed) if j != i):
+                return None
+        if parts and not self.check.judge(Neighbourhood.merge(parts)).report.conforms:
+            return None
+        check_ms = _ms(mark) / len(requests)
+        focus_counts = iter([len(p.focus) for p in parts])
+        out: list[tuple[CommitResult | DiploKGError, Patch | None]] = []
+        for request, created, graph, operation, delta in evaluated:
+            timings = {"evaluate": evaluate_ms, "check": check_ms}
+            if not delta:
+                result = CommitResult(None, self.etag, created, graph, triples=self.triples)
+                result.timings.update(timings)
+                out.append((result, None))
+                continue
+            focus = next(focus_counts)
+            result, patch = self._record(
+                request, delta, created, graph, operation, focus, batch, started
+            )
+            result.timings.update(timings)
+            out.append((result, patch))
+        return out
+
+    def _admissible(self, delta: Delta) -> None:
+        """Refuse a change to a protected graph, to a default graph the store lacks, or of
+        more quads than one commit may change."""
         for quad in (*delta.removed, *delta.added):
             if is_protected(quad[3]):
                 raise ProtectedGraph(str(quad[3]))
@@ -305,6 +352,20 @@ class Repository:
         size = len(delta.removed) + len(delta.added)
         if size > self.max_changes:
             raise TooManyChanges(size, self.max_changes)
+
+    def _prepare(self, request: WriteRequest, batch: Overlay) -> tuple[CommitResult, Patch | None]:
+        """Evaluate and check one request over `batch` (the store as the batch's earlier
+        commits left it); accepted, fold its change and record into `batch` and advance the
+        head. Nothing is written here."""
+        started, clock = now(), time.perf_counter()
+        timings: dict[str, float] = {}
+        if request.if_match and "*" not in request.if_match and self.etag not in request.if_match:
+            raise PreconditionFailed(self.etag, ", ".join(request.if_match))
+        overlay = Overlay(batch)
+        created, graph, operation = self._evaluate(request, overlay)
+        delta = overlay.delta()
+        timings["evaluate"] = _ms(clock)
+        self._admissible(delta)
         if not delta:
             result = CommitResult(None, self.etag, created, graph, triples=self.triples)
             result.timings.update(timings)
@@ -318,6 +379,29 @@ class Repository:
             assert outcome.graph is not None
             turtle = outcome.graph.serialize(format="turtle", encoding="utf-8")
             raise ShapesViolation(outcome, report_nquads(outcome.graph), turtle)
+        for quad in delta.removed:
+            batch.remove(quad)
+        for quad in delta.added:
+            batch.add(quad)
+        result, patch = self._record(
+            request, delta, created, graph, operation, outcome.focus_nodes, batch, started
+        )
+        result.timings.update(timings)
+        return result, patch
+
+    def _record(
+        self,
+        request: WriteRequest,
+        delta: Delta,
+        created: bool,
+        graph: str | None,
+        operation: str,
+        focus: int,
+        batch: Overlay,
+        started: str,
+    ) -> tuple[CommitResult, Patch]:
+        """Make `delta` (already in `batch`) a commit: its id, PROV record and RDF Patch; the
+        record goes into `batch` and the head moves on."""
         self.sequence += 1
         commit = Commit(
             id=new_id(self.sequence),
@@ -336,14 +420,11 @@ class Repository:
         patch = Patch.of(
             str(commit.iri), str(commit_iri(self.head)) if self.head else None, delta, record
         )
-        for quad in delta.removed:
-            batch.remove(quad)
-        for quad in (*delta.added, *record):
-            batch.add(quad)
+        for quad in record:
+            batch.add(quad, new=True)
         self.head = commit.id
         self.triples += len(delta.added) + len(record) - len(delta.removed)
-        result = CommitResult(commit, self.etag, created, graph, outcome.focus_nodes, self.triples)
-        result.timings.update(timings)
+        result = CommitResult(commit, self.etag, created, graph, focus, self.triples)
         result.graphs.update({str(g): batch.graph_exists(g) for g in delta.graphs() if g})
         result.graphs[str(commit.iri)] = True
         return result, patch

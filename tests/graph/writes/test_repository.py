@@ -280,3 +280,28 @@ def test_a_batch_commits_each_request_on_what_the_earlier_ones_left(repo: Reposi
     assert ask(
         repo, "ASK { res:recognition-test2 dk:startDate ?d . res:recognition-test dk:startDate ?e }"
     )
+
+
+def test_independent_commits_of_a_batch_are_checked_together_with_the_same_outcome(
+    repo: Repository,
+) -> None:
+    texts = [GOOD.replace("recognition-test", f"recognition-together{i}") for i in range(3)]
+    outcomes = repo.commit_batch([WriteRequest("alice", update=UpdateRequest(t)) for t in texts])
+    commits = [o.commit for o in outcomes]  # type: ignore[union-attr]
+    assert all(c is not None for c in commits)
+    assert [c.previous for c in commits] == [None, commits[0].id, commits[1].id]  # type: ignore[union-attr]
+    assert all(c.added == 7 for c in commits)  # type: ignore[union-attr]
+    # Two commits about the same node cannot be judged together: one by one, the second
+    # (a second start date) is refused and the first kept.
+    clash = PREFIX + (
+        "INSERT DATA { GRAPH dkg:curated-test { res:recognition-together0 dk:startDate "
+        '"2025-07-05"^^xsd:date } }'
+    )
+    fine = GOOD.replace("recognition-test", "recognition-together9")
+    kept, refused = repo.commit_batch(
+        [
+            WriteRequest("alice", update=UpdateRequest(fine)),
+            WriteRequest("bob", update=UpdateRequest(clash)),
+        ]
+    )
+    assert kept.commit is not None and isinstance(refused, ShapesViolation)  # type: ignore[union-attr]
