@@ -28,6 +28,7 @@ from graph.dumps import dataset_digest
 from graph.errors import DiploKGError, StoreError
 from graph.stores import parse_store_spec
 from graph.writes.check import CommitCheck
+from graph.writes.delta import Quad
 from graph.writes.log import ChangeLog
 from graph.writes.repository import Repository, WriteRequest
 
@@ -103,7 +104,13 @@ def open_repository(config: WriterConfig) -> tuple[Repository, WriterInfo]:
             f"store {config.store!r} cannot be written: writes need oxigraph:DIR or "
             "sparql:QUERY_URL,UPDATE_URL"
         )
-    check = CommitCheck(hierarchy=backend.quads(None, RDFS.subClassOf, None, None, any_graph=True))
+    # The class hierarchy the shapes are read with: the served data's, and the ontology's (so
+    # that a dataset served without its ontology graph is still checked as the build checks).
+    hierarchy = [
+        *backend.quads(None, RDFS.subClassOf, None, None, any_graph=True),
+        *ontology_hierarchy(),
+    ]
+    check = CommitCheck(hierarchy=hierarchy)
     repository = Repository(
         backend,
         ChangeLog(config.log),
@@ -122,6 +129,21 @@ def open_repository(config: WriterConfig) -> tuple[Repository, WriterInfo]:
         recovery.already_present,
     )
     return repository, info
+
+
+def ontology_hierarchy() -> list[Quad]:
+    """The rdfs:subClassOf triples of the ontology files (ontology/*.ttl)."""
+    import pyoxigraph as ox
+
+    from graph.layout import ONTOLOGY_DIR
+    from graph.writes.delta import from_ox
+
+    found: list[Quad] = []
+    for path in sorted(ONTOLOGY_DIR.glob("*.ttl")):
+        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            if t.predicate.value == str(RDFS.subClassOf):
+                found.append((from_ox(t.subject), RDFS.subClassOf, from_ox(t.object), None))
+    return found
 
 
 def serve(config: WriterConfig, jobs: BinaryIO, replies: BinaryIO) -> None:

@@ -379,17 +379,18 @@ class OxigraphStore(Store):
         """The pyoxigraph store itself (the writer's backend, and a replica's patches)."""
         return self._require()
 
-    def apply_changes(self, removed: Iterable[ox.Quad], added: Iterable[ox.Quad]) -> None:
-        """Remove, then add, quads (a replica following the change log; idempotent)."""
+    def apply_operations(self, operations: Iterable[tuple[str, ox.Quad]]) -> None:
+        """Apply a change log's operations in order ("D" removes a quad, "A" adds one): a
+        replica following the log. Idempotent: a quad already removed or added is skipped."""
         store = self._require()
         emptied = set()
-        for quad in removed:
-            if quad in store:
+        for code, quad in operations:
+            present = quad in store
+            if code == "D" and present:
                 store.remove(quad)
                 self._triples -= 1
                 emptied.add(quad.graph_name)
-        for quad in added:
-            if quad not in store:
+            elif code == "A" and not present:
                 store.add(quad)
                 self._triples += 1
         for graph in emptied:  # a graph exists while it holds a triple (docs/writes.md)

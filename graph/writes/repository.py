@@ -268,9 +268,12 @@ class Repository:
             if isinstance(outcome, CommitResult) and outcome.commit is not None:
                 outcome.timings.update(log=logged, apply=applied, total=_ms(clock))
                 c = outcome.commit
+                t = outcome.timings
                 log.info(
-                    "commit %s by %s: -%d +%d quads, %d focus node(s), %.1f ms (batch of %d)",
-                    c.id, c.agent, c.removed, c.added, outcome.focus_nodes, outcome.timings["total"],
+                    "commit %s by %s: -%d +%d quads, %d focus node(s), %.1f ms "
+                    "(evaluate %.1f, check %.1f, log %.1f, apply %.1f; batch of %d)",
+                    c.id, c.agent, c.removed, c.added, outcome.focus_nodes, t["total"],
+                    t.get("evaluate", 0.0), t.get("check", 0.0), t["log"], t["apply"],
                     len(requests),
                 )  # fmt: skip
         return outcomes
