@@ -150,8 +150,8 @@ def description_query(iri: str, *, page: bool = False, own: bool = False) -> str
     )
     labels = "rdf:type, rdfs:label, skos:prefLabel"
     context = ", ".join(f"<{p}>" for p in FACT_CONTEXT)
-    # A commit's record names the entity (rdf:subject, rdf:object): that is its history, shown
-    # apart (history_query), not a fact about it.
+    # A commit's record names the entity (dk:changed): that is its history, shown apart
+    # (history_query), not a fact about it.
     records = f'FILTER(!STRSTARTS(STR(?{{g}}), "{CHANGE}"))'
     if own:
         return f"""
@@ -268,23 +268,19 @@ HISTORY_SHOWN = 50
 
 def history_query(iri: str, limit: int = HISTORY_SHOWN) -> str:
     """The commits that added or removed a quad about `iri` (as subject or object), newest
-    first: one row per changed quad, with the commit's agent, time and message."""
-    e = f"<{iri}>"
+    first, with their agent, time, message and change (dk:patch)."""
     return f"""
-PREFIX rdf: <{RDF}>
 PREFIX rdfs: <{RDFS}>
 PREFIX prov: <{PROV}>
 PREFIX dk: <{DK}>
-SELECT ?commit ?change ?s ?p ?o ?g ?agent ?ended ?message WHERE {{
+SELECT ?commit ?agent ?ended ?message ?patch WHERE {{
   GRAPH ?commit {{
-    {{ ?quad rdf:subject {e} }} UNION {{ ?quad rdf:object {e} }}
-    ?commit ?change ?quad . FILTER(?change IN (dk:added, dk:removed))
-    ?quad rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
-    OPTIONAL {{ ?quad dk:inGraph ?g }}
-    ?commit prov:endedAtTime ?ended ; prov:wasAssociatedWith/rdfs:label ?agent .
+    ?commit dk:changed <{iri}> ;
+      prov:endedAtTime ?ended ; prov:wasAssociatedWith/rdfs:label ?agent .
     OPTIONAL {{ ?commit rdfs:comment ?message }}
+    OPTIONAL {{ ?commit dk:patch ?patch }}
   }}
-}} ORDER BY DESC(?ended) ?s ?p ?o LIMIT {int(limit)}
+}} ORDER BY DESC(?ended) LIMIT {int(limit)}
 """
 
 

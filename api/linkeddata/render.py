@@ -19,6 +19,7 @@ from rdflib.term import Node
 from api.linkeddata.describe import LISTINGS_SHOWN, Catalogue, ListingRows, Quad
 from graph.curie import short
 from graph.namespaces import DK, GRAPH, WD
+from graph.writes.delta import parse_operations
 
 LABELS = (RDFS.label, SKOS.prefLabel)
 #: Properties the HTML page shows in sections of their own, not in the table of facts.
@@ -351,27 +352,34 @@ class HistoryEntry:
     removed: list[tuple[Value, Value, Value]]
 
 
-def history_entries(rows: list[dict[str, Node]], cat: Catalogue) -> list[HistoryEntry]:
-    """The rows of api.linkeddata.describe.history grouped by commit, newest first."""
-    entries: dict[str, HistoryEntry] = {}
+def history_entries(rows: list[dict[str, Node]], cat: Catalogue, iri: str) -> list[HistoryEntry]:
+    """The commits of api.linkeddata.describe.history, newest first, each with the quads
+    about `iri` it added or removed (read from its dk:patch)."""
+    entries = []
     for row in rows:
         commit = str(row["commit"])
-        entry = entries.get(commit)
-        if entry is None:
-            commit_id = commit.rsplit("/", 1)[-1]
-            entry = entries[commit] = HistoryEntry(
-                commit_id,
-                commit,
-                str(row.get("agent", "")),
-                _when(row.get("ended")),
-                str(row.get("message", "")),
-                [],
-                [],
-            )
-        triple = tuple(_history_value(row[v], cat) for v in ("s", "p", "o"))
-        target = entry.added if str(row["change"]).endswith("#added") else entry.removed
-        target.append(triple)  # type: ignore[arg-type]
-    return list(entries.values())
+        entry = HistoryEntry(
+            commit.rsplit("/", 1)[-1],
+            commit,
+            str(row.get("agent", "")),
+            _when(row.get("ended")),
+            str(row.get("message", "")),
+            [],
+            [],
+        )
+        patch = str(row.get("patch", ""))
+        if patch:
+            for op, quad in parse_operations(patch):
+                if str(quad[0]) != iri and str(quad[2]) != iri:
+                    continue
+                triple = (
+                    _history_value(quad[0], cat),
+                    _history_value(quad[1], cat),
+                    _history_value(quad[2], cat),
+                )
+                (entry.added if op == "A" else entry.removed).append(triple)
+        entries.append(entry)
+    return entries
 
 
 def _history_value(node: Node, cat: Catalogue) -> Value:

@@ -59,7 +59,7 @@ async def resource(request: Request, slug: str) -> Response:
     number = _page(request)
     found = await data.listings(request, iri, number)
     table = render.listings_table(found, cat, number)
-    changes = render.history_entries(await data.history(request, iri), cat)
+    changes = render.history_entries(await data.history(request, iri), cat, iri)
     return respond_html(
         request,
         "entity.html",

@@ -2,8 +2,11 @@
 
 The graph is named by the commit's IRI (`https://w3id.org/diplokg/change/ID`). It says who made
 the commit (the token's name, as a prov:Agent), when it started and ended, its message and
-source, the commit before it, and every quad it added or removed as a dk:QuadChange (an
-rdf:Statement with dk:inGraph), so that the history of a fact or an entity is a SPARQL query.
+source, and the commit before it. It links every node the commit added or removed a quad about
+(as subject or object) with dk:changed, and carries the change itself as RDF Patch text
+(dk:patch: its `D` and `A` lines, for a change of up to PATCH_IN_RECORD quads; a larger one is in
+the change log only), so that the history of a fact or an entity is a SPARQL query. A compact
+record on purpose: each quad of it is written to the store, logged and replicated.
 """
 
 from __future__ import annotations
@@ -16,10 +19,20 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
 from graph.namespaces import BASE, DK
-from graph.writes.delta import Delta, Quad, sorted_quads
+from graph.writes.delta import Delta, Quad, quad_line, sorted_quads
+
+
+def patch_lines(delta: Delta) -> str:
+    """The change as RDF Patch operations: `D` lines, then `A` lines, each sorted."""
+    lines = [f"D {quad_line(q)}" for q in sorted_quads(delta.removed)]
+    lines += [f"A {quad_line(q)}" for q in sorted_quads(delta.added)]
+    return "\n".join(lines)
+
 
 CHANGE = BASE + "change/"
 AGENT = BASE + "agent/"
+#: The largest change whose RDF Patch text the record carries (dk:patch).
+PATCH_IN_RECORD = 1_000
 #: What a commit's operation may be.
 OPERATIONS = ("update", "graph-put", "graph-post", "graph-delete", "revert")
 
@@ -95,18 +108,11 @@ class Commit:
             out.append((c, DK.previousCommit, commit_iri(self.previous), g))
         if self.reverts:
             out.append((c, DK.reverts, commit_iri(self.reverts), g))
-        for kind, prop, quads in (("a", DK.added, delta.added), ("d", DK.removed, delta.removed)):
-            for n, (s, p, o, graph) in enumerate(sorted_quads(quads), 1):
-                node = URIRef(f"{c}#{kind}{n}")
-                out += [
-                    (c, prop, node, g),
-                    (node, RDF.type, DK.QuadChange, g),
-                    (node, RDF.subject, s, g),
-                    (node, RDF.predicate, p, g),
-                    (node, RDF.object, o, g),
-                ]
-                if graph is not None:
-                    out.append((node, DK.inGraph, graph, g))
+        changed = {q[0] for q in (*delta.added, *delta.removed)}
+        changed |= {q[2] for q in (*delta.added, *delta.removed) if isinstance(q[2], URIRef)}
+        out += [(c, DK.changed, node, g) for node in sorted(changed, key=str)]
+        if len(delta.added) + len(delta.removed) <= PATCH_IN_RECORD:
+            out.append((c, DK.patch, Literal(patch_lines(delta)), g))
         return out
 
     @classmethod

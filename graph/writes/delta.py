@@ -141,6 +141,12 @@ def parse_patches(text: str) -> Iterator[Patch]:
             raise PatchError(f"change log line {number}: unexpected {line[:60]!r}")
 
 
+def parse_operations(text: str) -> list[tuple[str, Quad]]:
+    """`A` and `D` lines of RDF Patch (a dk:patch), in order."""
+    ops = [(line[0], line[2:]) for line in text.splitlines() if line[:2] in ("A ", "D ")]
+    return list(_parse_ops(ops, 0))
+
+
 def complete_length(data: bytes) -> int:
     """How many leading bytes of a change log hold complete entries (up to the last `TC .`)."""
     end = data.rfind(b"\nTC .\n")

@@ -97,8 +97,9 @@ def test_a_commit_is_logged_applied_and_recorded(repo: Repository) -> None:
     )
     assert ask(
         repo,
-        f"ASK {{ GRAPH {record} {{ {record} dk:added ?c . "
-        "?c rdf:subject res:recognition-test ; dk:inGraph dkg:curated-test } }",
+        f"ASK {{ GRAPH {record} {{ {record} dk:changed res:recognition-test, res:russia ; "
+        'dk:patch ?patch FILTER(CONTAINS(?patch, "A <https://w3id.org/diplokg/resource/'
+        'recognition-test> <https://w3id.org/diplokg/ontology#recognizingState>")) } }',
     )
     # The log: one RDF Patch transaction, the data and the record.
     [patch] = parse_patches(repo.changes.path.read_text(encoding="utf-8"))
