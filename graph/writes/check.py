@@ -51,6 +51,10 @@ from graph.writes.overlay import Overlay
 log = logging.getLogger(__name__)
 
 
+#: Nodes whose distant reads are kept between commits (cleared when full).
+DISTANT_KEPT = 100_000
+
+
 @dataclass(frozen=True)
 class Reach:
     """What the shapes read beyond a focus node's own triples."""
@@ -172,6 +176,8 @@ class CommitCheck:
         for row in _select(classes, subclass_query(named_classes(self.shapes))):
             subclasses[_term(row["class"])].append(_term(row["sub"]))
         self.plans = shape_queries(self.shapes, subclasses)
+        #: Node -> what the shapes read of it at a distance, while no commit changes it.
+        self._distant_cache: dict[Node, tuple[tuple[str, ...], tuple[Node, ...]]] = {}
         #: Each plan's target classes (None: any node), to skip the shapes no focus node has.
         self.plan_classes = {p.shape: target_classes(self.shapes, p.shape) for p in self.plans}
         self.superclasses: dict[Node, set[Node]] = defaultdict(set)
@@ -225,13 +231,41 @@ class CommitCheck:
             following: set[Node] = set()
             for node in frontier - nodes:
                 nodes.add(node)
-                for predicate in self.reach.remote:
-                    for s, p, o, _ in view.quads(node, predicate, None, None, any_graph=True):
-                        lines.append(quad_line((s, p, o, None)))
-                        if not isinstance(o, Literal):
-                            following.add(o)
+                read, objects = self._distant(node, view)
+                lines.extend(read)
+                following.update(objects)
             frontier = following
         return Neighbourhood(frozenset(focus), tuple(lines), frozenset(types), frozenset(nodes))
+
+    def _distant(self, node: Node, view: Overlay) -> tuple[tuple[str, ...], tuple[Node, ...]]:
+        """What the shapes read of a node at a distance (its remote-predicate triples, and
+        their objects), from the view; kept between commits for the nodes no pending change
+        touches (a state, a government, an article read by commit after commit)."""
+        if not view.touches(node):
+            found = self._distant_cache.get(node)
+            if found is not None:
+                return found
+        lines: list[str] = []
+        objects: list[Node] = []
+        for predicate in self.reach.remote:
+            for s, p, o, _ in view.quads(node, predicate, None, None, any_graph=True):
+                lines.append(quad_line((s, p, o, None)))
+                if not isinstance(o, Literal):
+                    objects.append(o)
+        found = (tuple(lines), tuple(objects))
+        if not view.touches(node):
+            if len(self._distant_cache) >= DISTANT_KEPT:
+                self._distant_cache.clear()
+            self._distant_cache[node] = found
+        return found
+
+    def forget(self, nodes: set[Node] | None = None) -> None:
+        """A commit changed these nodes (None: any): drop what was kept of them."""
+        if nodes is None:
+            self._distant_cache.clear()
+        else:
+            for node in nodes:
+                self._distant_cache.pop(node, None)
 
     def judge(self, around: Neighbourhood) -> CheckOutcome:
         """The shapes' verdict on the focus nodes of `around` (one small store, one pass)."""

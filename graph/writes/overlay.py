@@ -52,9 +52,17 @@ class Overlay:
         self.base = base
         self._added: set[Quad] = set()
         self._removed: set[Quad] = set()
+        #: Every subject a change was staged for (kept even if the change is undone).
+        self._subjects: set[Node] = set()
         #: The added quads by subject and by object (lookups name one or the other).
         self._by_subject: dict[Node, set[Quad]] = {}
         self._by_object: dict[Node, set[Quad]] = {}
+
+    def touches(self, node: Node) -> bool:
+        """True if this overlay, or one it stands on, staged a change about `node`."""
+        if node in self._subjects:
+            return True
+        return isinstance(self.base, Overlay) and self.base.touches(node)
 
     def _index(self, quad: Quad, keep: bool) -> None:
         for key, index in ((quad[0], self._by_subject), (quad[2], self._by_object)):
@@ -66,6 +74,7 @@ class Overlay:
     def add(self, quad: Quad, *, new: bool = False) -> None:
         """Stage `quad`; `new` says it cannot be in the base (a fresh commit record's IRIs)."""
         quad = canonical_quad(quad)
+        self._subjects.add(quad[0])
         if quad in self._removed:
             self._removed.discard(quad)
         elif quad not in self._added and (new or not self.base.contains(quad)):
@@ -74,6 +83,7 @@ class Overlay:
 
     def remove(self, quad: Quad) -> None:
         quad = canonical_quad(quad)
+        self._subjects.add(quad[0])
         if quad in self._added:
             self._added.discard(quad)
             self._index(quad, False)

@@ -158,6 +158,7 @@ class Repository:
         self.backend = backend
         self.changes = changes
         self.check = check
+        check.forget()  # what it kept was read from another store
         self.build_tag = build_tag
         self.triples = triples
         self.allowed_urls = allowed_urls
@@ -213,6 +214,7 @@ class Repository:
                     "Export the changes (diplokg changes export), resolve them in the sources, "
                     f"and move {self.changes.path} aside before serving this build."
                 )
+        self.check.forget()
         self.backend.apply(delta.removed, delta.added)
         self.triples += len(delta.added) - len(delta.removed)
         log.info(
@@ -254,6 +256,7 @@ class Repository:
         self.changes.append_all(patches)
         logged = _ms(mark)
         total = batch.delta()
+        self.check.forget({q[0] for q in (*total.removed, *total.added)})
         mark = time.perf_counter()
         try:
             self.backend.apply(total.removed, total.added)
