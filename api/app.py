@@ -21,7 +21,7 @@ from api.queries import QueryService
 from api.routers import downloads, resources, sparql, ui
 from api.routers import writes as writes_router
 from api.settings import Settings
-from api.writes import Tokens, WriteService, load_tokens, update_store_info
+from api.writes import Tokens, WriteService, load_tokens
 from graph import __version__
 
 log = logging.getLogger(__name__)
@@ -131,9 +131,7 @@ def _after_commit(app: FastAPI, queries: QueryService, result: object) -> None:
     site = getattr(app.state, "site", None)
     if site is not None:
         site.forget_data()
-    info = queries.pool.info
-    if info is not None:
-        queries.pool.info = update_store_info(info, result)  # type: ignore[arg-type]
+    queries.committed(result)
 
 
 def serve(settings: Settings) -> None:

@@ -9,14 +9,16 @@ per query (docs/endpoint.md, "Logging").
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from api.cache import CachedResult, ResultCache, entity_tags
-from api.pool import Job, QueryPool
+from api.pool import Job, QueryPool, StoreInfo
 from api.problems import Problem, from_domain
 from api.protocol import SparqlRequest
 from api.settings import Settings
@@ -54,7 +56,29 @@ class QueryService:
         self.cache = ResultCache(settings.result_cache_entries, settings.result_cache_max_bytes)
         #: Query ids: this process's random prefix, then a counter (cheaper than a uuid4 each).
         self._id_prefix = secrets.token_hex(3)
+        #: Named graphs commits created (True) or emptied (False), not yet in pool.info.
+        self._graph_changes: dict[str, bool] = {}
         self._ids = itertools.count()
+
+    def committed(self, result: Any) -> None:
+        """A commit (api.writes) changed the data: the counts follow at once, the list of named
+        graphs when something reads it (sorting thousands of graph names on every commit
+        would hold the event loop)."""
+        info = self.pool.info
+        if info is not None:
+            self.pool.info = dataclasses.replace(info, triples=result.triples)
+        self._graph_changes.update(result.graphs)
+
+    def store_info(self) -> StoreInfo | None:
+        """What the store holds now (the service description, the pages' catalogue)."""
+        info = self.pool.info
+        if info is not None and self._graph_changes:
+            graphs = set(info.named_graphs)
+            graphs |= {g for g, exists in self._graph_changes.items() if exists}
+            graphs -= {g for g, exists in self._graph_changes.items() if not exists}
+            self._graph_changes.clear()
+            info = self.pool.info = dataclasses.replace(info, named_graphs=tuple(sorted(graphs)))
+        return info
 
     def _next_id(self) -> str:
         return f"{self._id_prefix}{next(self._ids) & 0xFFFFFF:06x}"

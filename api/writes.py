@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from api.pool import StoreInfo, _Worker
+from api.pool import _Worker
 from api.problems import Problem
 from api.settings import Settings
 from api.writer import WriterConfig, WriterInfo
@@ -311,11 +311,3 @@ class WriteService:
             if entry.commit.id == commit_id:
                 return entry
         return None
-
-
-def update_store_info(info: StoreInfo, result: CommitResult) -> StoreInfo:
-    """The service description's counts after a commit."""
-    graphs = set(info.named_graphs)
-    graphs |= {g for g, exists in result.graphs.items() if exists}
-    graphs -= {g for g, exists in result.graphs.items() if not exists}
-    return StoreInfo(info.backend, result.triples, tuple(sorted(graphs)))

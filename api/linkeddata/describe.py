@@ -126,7 +126,7 @@ async def catalogue(request: Request) -> Catalogue:
                 found.comments[row["term"]] = str(row["comment"])
             elif "article" in row:
                 found.articles[row["g"]] = (row["article"], str(row.get("title", row["article"])))
-        info = queries(request).pool.info
+        info = queries(request).store_info()
         found.graphs = sorted(URIRef(g) for g in (info.named_graphs if info else ()))
         s.catalogue = found
     return s.catalogue

@@ -95,7 +95,7 @@ class SparqlEndpoint:
         if request.query is None:  # a bare GET: the service description
             fmt = negotiate_or_406(GRAPH_FORMATS, accept, request.formats)
             host = headers.get("host")
-            description = self.description(public_url(scope, host), fmt, service.pool.info)
+            description = self.description(public_url(scope, host), fmt, service.store_info())
             return Reply(200, [(b"content-type", fmt.content_type.encode()), _VARY], description)
         return await service.answer(request, accept, if_none_match, PATH, key)
 
