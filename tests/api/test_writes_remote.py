@@ -154,3 +154,86 @@ def test_a_logged_commit_missing_from_the_remote_store_is_applied_on_start(
     with TestClient(create_app(remote_settings)) as again:
         found = rows(again, "SELECT ?o WHERE { GRAPH <urn:x:lost> { <urn:x:l> <urn:x:p> ?o } }")
         assert [r["o"]["value"] for r in found] == ["kept"]
+
+
+def test_the_status_codes_of_the_protocol_on_the_remote_store(remote: TestClient) -> None:
+    insert = 'INSERT DATA { GRAPH <urn:x:codes> { <urn:x:c> <urn:x:p> "v" } }'
+    assert (
+        remote.post(
+            "/update", content=insert, headers={"Content-Type": "application/sparql-update"}
+        ).status_code
+        == 401
+    )
+    wrong = {
+        "Authorization": "Bearer not-the-token-at-all",
+        "Content-Type": "application/sparql-update",
+    }
+    assert remote.post("/update", content=insert, headers=wrong).status_code == 401
+    protected = "DELETE WHERE { GRAPH <https://w3id.org/diplokg/ontology> { ?s ?p ?o } }"
+    assert remote.post("/update", content=protected, headers=UPDATE).status_code == 403
+    assert (
+        remote.post(
+            "/update", content=insert, headers={**UPDATE, "If-Match": '"stale"'}
+        ).status_code
+        == 412
+    )
+    assert (
+        remote.post(
+            "/update", content=insert, headers={**AUTH, "Content-Type": "text/plain"}
+        ).status_code
+        == 415
+    )
+    big = (
+        "INSERT DATA { GRAPH <urn:x:codes> { "
+        + " ".join(f"<urn:x:s{i}> <urn:x:p> {i} ." for i in range(60_000))
+        + " } }"
+    )
+    assert remote.post("/update", content=big, headers=UPDATE).status_code == 413
+    assert (
+        remote.post("/update", content="INSERT DATA { <urn:x:a> }", headers=UPDATE).status_code
+        == 400
+    )
+    created = remote.post(
+        "/store",
+        content=b'<urn:x:n> <urn:x:p> "new" .',
+        headers={**AUTH, "Content-Type": "text/turtle"},
+    )
+    assert created.status_code == 201 and created.headers["Location"]
+    assert remote.post("/update", content=insert, headers=UPDATE).status_code == 200
+    assert remote.delete("/store", params={"graph": "urn:x:codes"}, headers=AUTH).status_code == 204
+    assert remote.delete("/store", params={"graph": "urn:x:codes"}, headers=AUTH).status_code == 404
+
+
+def test_every_update_form_on_the_remote_store(remote: TestClient) -> None:
+    def run(text: str) -> None:
+        response = remote.post("/update", content=text, headers=UPDATE)
+        assert response.status_code == 200, (text, response.text)
+
+    def values(graph: str) -> list[str]:
+        found = rows(remote, f"SELECT ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} ORDER BY ?o")
+        return [r["o"]["value"] for r in found]
+
+    run('INSERT DATA { GRAPH <urn:x:f1> { <urn:x:a> <urn:x:p> "1", "2" } }')
+    run('DELETE DATA { GRAPH <urn:x:f1> { <urn:x:a> <urn:x:p> "2" } }')
+    assert values("urn:x:f1") == ["1"]
+    run(
+        'DELETE { GRAPH <urn:x:f1> { ?s ?p "1" } } INSERT { GRAPH <urn:x:f1> { ?s ?p "one" } } WHERE { GRAPH <urn:x:f1> { ?s ?p "1" } }'
+    )
+    run('WITH <urn:x:f1> INSERT { ?s <urn:x:q> "with" } WHERE { ?s <urn:x:p> "one" }')
+    assert values("urn:x:f1") == ["one", "with"]
+    run("ADD <urn:x:f1> TO <urn:x:f2>")
+    run("COPY <urn:x:f1> TO <urn:x:f3>")
+    run("MOVE <urn:x:f3> TO <urn:x:f4>")
+    assert values("urn:x:f2") == values("urn:x:f4") == ["one", "with"] and values("urn:x:f3") == []
+    run("DELETE WHERE { GRAPH <urn:x:f2> { ?s <urn:x:q> ?o } }")
+    assert values("urn:x:f2") == ["one"]
+    run("CREATE GRAPH <urn:x:f5>")
+    run("CLEAR GRAPH <urn:x:f2>")
+    run("DROP GRAPH <urn:x:f4>")
+    assert values("urn:x:f2") == values("urn:x:f4") == []
+    failing = remote.post(
+        "/update",
+        content='INSERT DATA { GRAPH <urn:x:f6> { <urn:x:a> <urn:x:p> "x" } } ; DROP GRAPH <urn:x:none>',
+        headers=UPDATE,
+    )
+    assert failing.status_code == 400 and values("urn:x:f6") == []
