@@ -13,7 +13,7 @@ import typer
 from graph import __version__
 from graph.build import build as build_dataset
 from graph.build import is_current, load_sources
-from graph.dumps import load_build
+from graph.dumps import DUMP_STEM, load_build, read_manifest
 from graph.errors import (
     DatasetNotBuilt,
     DiploKGError,
@@ -540,8 +540,13 @@ def _ask(proposal: Proposal) -> Candidate | None:
 
 
 def _ensure_built(dataset: Path) -> None:
-    """Build `dataset` when it is missing or stale; exit 1 if the sources break the shapes, 2 if
-    a source does not parse."""
+    """Build `dataset` when it is missing, or when it is a build of the sources that is stale;
+    exit 1 if the sources break the shapes, 2 if a source does not parse. A directory holding a
+    dataset that is not a build of these sources (a release, a generated world, a dump copied
+    there) is served as it is, never overwritten."""
+    if not wants_build(dataset):
+        typer.echo(f"serving {dataset} as it is (not a build of the current sources)", err=True)
+        return
     try:
         if not is_current(dataset):
             typer.echo(f"building {dataset} (missing or stale)...", err=True)
@@ -553,6 +558,17 @@ def _ensure_built(dataset: Path) -> None:
         ) from None
     except RDFParseError as exc:
         raise _fail(str(exc)) from None
+
+
+def wants_build(dataset: Path) -> bool:
+    """True for a directory the build owns: missing or empty, or holding a build manifest of
+    these sources that is not a release's (graph.release marks its manifest)."""
+    if not dataset.exists() or not any(dataset.iterdir()):
+        return True
+    manifest = read_manifest(dataset)
+    if manifest is None:
+        return not (dataset / f"{DUMP_STEM}.nq").is_file()
+    return "input_digest" in manifest and "release" not in manifest
 
 
 def _read_query(arg: str) -> str:

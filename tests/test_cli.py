@@ -161,3 +161,28 @@ def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     for command in ("build", "validate", "query", "check-evidence"):
         assert command in result.output
+
+
+def test_serve_builds_only_a_directory_the_build_owns(tmp_path: Path) -> None:
+    from api.cli import wants_build
+
+    assert wants_build(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    assert wants_build(tmp_path / "empty")
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "diplokg.nq").write_text("<urn:x:a> <urn:x:b> <urn:x:c> .\n", encoding="utf-8")
+    assert not wants_build(dump)  # a generated world or a copied dump: served as it is
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "manifest.json").write_text(
+        json.dumps({"input_digest": "x", "files": {}}), encoding="utf-8"
+    )
+    assert wants_build(build)
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / "manifest.json").write_text(
+        json.dumps({"input_digest": "x", "files": {}, "release": {"version": "0.1.0"}}),
+        encoding="utf-8",
+    )
+    assert not wants_build(release)
