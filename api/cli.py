@@ -228,6 +228,69 @@ export_app = typer.Typer(
 app.add_typer(export_app, name="export")
 
 
+@export_app.command("nanopubs")
+def export_nanopubs_command(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the .trig files.")],
+    dataset: Annotated[
+        Path, typer.Option(help="Build or release directory to read (default dist).")
+    ] = DEFAULT_DIST,
+    date: Annotated[
+        str | None,
+        typer.Option(help="Release date written in each publication info (default today)."),
+    ] = None,
+) -> None:
+    """Write one nanopublication (assertion, provenance, publication info) per fact, as TriG,
+    ready for the `nanopub` package to sign with your own key. DiploKG never publishes them."""
+    import datetime as dt
+
+    from graph.release.cite import export_nanopubs
+    from graph.release.tables import load_store
+
+    _ensure_built(dataset)
+    try:
+        day = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        raise _fail(f"--date {date!r} is not a date (YYYY-MM-DD)") from None
+    manifest = read_manifest(dataset) or {}
+    version = str(manifest.get("version", "unknown"))
+    count = export_nanopubs(load_store(dataset / f"{DUMP_STEM}.nq"), out, version, day.isoformat())
+    typer.echo(f"wrote {count} nanopublication(s) to {out}")
+
+
+@app.command()
+def release(
+    version: Annotated[str, typer.Argument(help="The version to release (graph/__init__.py's).")],
+    out: Annotated[Path, typer.Option("--out", help="The release directory to write.")],
+    previous: Annotated[
+        Path | None,
+        typer.Option(help="The previous release's directory: what changed is written too."),
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="The declared release date (default today).")
+    ] = None,
+) -> None:
+    """Write a complete, self-describing release: dumps, VoID, tables, panel, codebook, data
+    package, CITATION.cff, .zenodo.json, schema.org Dataset, RO-Crate and Croissant, and the
+    changes since --previous. Serve it with `diplokg serve --dataset DIR` (docs/researchers.md)."""
+    import datetime as dt
+
+    from graph.release.release import ReleaseError, make_release
+
+    try:
+        day = dt.date.fromisoformat(date) if date else dt.date.today()
+    except ValueError:
+        raise _fail(f"--date {date!r} is not a date (YYYY-MM-DD)") from None
+    try:
+        result = make_release(version, out, release_date=day, previous=previous)
+    except ReleaseError as exc:
+        raise _fail(str(exc)) from None
+    except ValidationFailed as exc:
+        typer.echo(exc.report.text(), err=True)
+        raise _fail("the sources do not conform to the shapes", EXIT_INVALID) from None
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    typer.echo(f"release {version} ({day}) in {out}: {len(result.files)} files ({steps})")
+
+
 @export_app.command("wikidata")
 def export_wikidata_command(
     out: Annotated[

@@ -90,14 +90,14 @@ def test_every_entity_of_the_seed_graph_resolves_as_html_and_turtle(
     # the curated entities all, the imported ones (a thousand listings, organizations and list
     # versions, all written by the same importers) one in 25, so the test stays quick; on a
     # remote store, where each query names the dataset's 319 graphs (about 50 ms a query on
-    # Virtuoso), one curated entity in 10 and one imported node in 500
+    # Virtuoso), one curated entity in 25 and one imported node in 1000
     remote = fast_store.startswith("sparql:")
     imported = re.compile(r"(listing|org|source)-")
     local = [str(iri)[len(str(RES)) :] for iri in iris]
     curated = [i for i, slug in zip(iris, local, strict=True) if not imported.match(slug)]
     rest = [i for i, slug in zip(iris, local, strict=True) if imported.match(slug)]
-    sample = curated[:: 10 if remote else 1] + rest[:: 500 if remote else 25]
-    assert len(sample) > (10 if remote else 100)
+    sample = curated[:: 25 if remote else 1] + rest[:: 1000 if remote else 25]
+    assert len(sample) > (4 if remote else 100)
     for iri in sample:
         path = "/resource/" + str(iri)[len(str(RES)) :]
         page = client.get(path, headers=HTML)

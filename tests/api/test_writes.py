@@ -849,7 +849,8 @@ def test_a_change_as_trig_is_its_prov_record(client: TestClient) -> None:
     assert (commit, RDF.type, DK.Commit) in graph
     assert (commit, PROV.wasAssociatedWith, agent) in graph
     assert (agent, RDFS.label, Literal("curation-bot")) in graph
-    assert (None, RDF.subject, URIRef("urn:x:a")) in graph
+    assert (commit, DK.changed, URIRef("urn:x:a")) in graph
+    assert "A <urn:x:a> " in str(graph.value(commit, DK.patch))
     assert next(e for e in changes(client) if e["id"] == commit_id)["agent"] == "curation-bot"
 
 
