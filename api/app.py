@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib.util
 import logging
@@ -18,7 +19,8 @@ from starlette.types import Receive, Scope, Send
 from api import problems
 from api.pool import QueryPool, WorkerConfig
 from api.queries import QueryService
-from api.routers import downloads, resources, sparql, ui
+from api.releases import Release, current_release, read_release
+from api.routers import cite, downloads, resources, sparql, ui
 from api.routers import writes as writes_router
 from api.settings import Settings
 from api.writes import Tokens, WriteService, load_tokens
@@ -36,7 +38,11 @@ class DiploKG(FastAPI):
         self.sparql = sparql.endpoint_app(settings, self.state)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == sparql.PATH:
+        path = scope.get("path", "")
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):  # mounted (an earlier release under /release/V/)
+            path = path[len(root) :]
+        if scope["type"] == "http" and path == sparql.PATH:
             await self.sparql(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
@@ -51,6 +57,8 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
     """The app serving `settings.dataset`; `pool` lets a caller supply its own workers."""
 
     tokens = Tokens(load_tokens(Path(settings.write_tokens))) if settings.writable else None
+    earlier = [read_release(Path(d)) for d in settings.releases]
+    mounted = [(r, create_app(release_settings(settings, r))) for r in earlier]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,9 +71,14 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
             await writes.start()
             config = replica_config(settings, writes.log_path)
         workers = pool or QueryPool(config, settings.workers)
+        releases = contextlib.AsyncExitStack()
         try:
             await workers.start()
+            for _, sub_app in mounted:  # a mounted app's lifespan is not run by its parent
+                await releases.enter_async_context(sub_app.router.lifespan_context(sub_app))
         except BaseException:
+            await releases.aclose()
+            await workers.close()
             if writes is not None:
                 await writes.close()
             raise
@@ -79,6 +92,7 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
         try:
             yield
         finally:
+            await releases.aclose()
             await workers.close()
             if writes is not None:
                 await writes.close()
@@ -92,13 +106,17 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.releases = [current_release(settings.dataset)] + [r for r, _ in mounted]
     app.add_middleware(CORSMiddleware, **sparql.cors_options(settings))
     problems.install(app)
     app.include_router(resources.router)
     app.include_router(downloads.router)
+    app.include_router(cite.router)
     app.include_router(ui.router)
     app.include_router(writes_router.router)
     app.mount("/static", resources.static_files(), name="static")
+    for release, sub_app in mounted:
+        app.mount(release.prefix, sub_app, name=f"release-{release.version}")
 
     @app.get("/healthz", tags=["ops"], summary="200 once the endpoint answers queries")
     async def healthz(request: Request) -> Response:
@@ -111,6 +129,20 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
         )
 
     return app
+
+
+def release_settings(settings: Settings, release: Release) -> Settings:
+    """The settings of the app that serves an earlier release under /release/VERSION/."""
+    assert release.directory is not None
+    return settings.replace(
+        dataset=release.directory,
+        store="oxigraph",
+        workers=1,
+        releases=(),
+        write_tokens="",
+        original_base=settings.public_base,
+        base_url=settings.public_base + release.prefix.lstrip("/") + "/",
+    )
 
 
 def replica_config(settings: Settings, log_path: Path) -> WorkerConfig:

@@ -745,6 +745,13 @@ def serve(
         list[str] | None,
         typer.Option(help="A URL updates may LOAD or call with SERVICE (repeatable; none)."),
     ] = None,
+    release: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="An earlier release's directory, served under /release/VERSION/ (repeatable; "
+            "resource pages then answer Accept-Datetime, Memento)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the graph as a SPARQL 1.1 endpoint at /sparql (built first if stale).
 
@@ -771,7 +778,14 @@ def serve(
             write_tokens=str(write_tokens) if write_tokens else None,
             change_log=str(change_log) if change_log else None,
             update_allowed_urls=tuple(update_allowed_url) if update_allowed_url else None,
+            releases=tuple(str(p) for p in release) if release else None,
         )
+        from api.releases import NotARelease, read_release
+
+        for directory in settings.releases:
+            read_release(Path(directory))
+    except NotARelease as exc:
+        raise _fail(str(exc)) from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
     _ensure_built(settings.dataset)

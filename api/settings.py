@@ -86,6 +86,20 @@ class Settings:
     max_update_changes: int = field(
         default=500_000, metadata=_doc("Most quads one commit may add and remove; more is 413.")
     )
+    releases: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Directories of earlier releases, each served under /release/VERSION/ with its own "
+            "endpoint and pages, with Memento (comma-separated)."
+        ),
+    )
+    original_base: str = field(
+        default="",
+        metadata=_doc(
+            "Set on the app of an earlier release (by --release): where the current resources "
+            "live, for the Memento headers. Empty: this app serves the current data."
+        ),
+    )
     base_url: str = field(
         default="",
         metadata=_doc(

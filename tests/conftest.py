@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,26 @@ def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[vt.VirtuosoSe
         yield server
     finally:
         server.stop()
+
+
+#: The declared date of the release the tests make (an earlier release than the sources').
+RELEASE_DATE = date(2026, 6, 1)
+
+
+@pytest.fixture(scope="session")
+def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release of the sources (`diplokg release`), made once per session (about 20 s),
+    compared with an empty earlier release (version 0.0.0), so that its changes exist."""
+    import json
+
+    from graph import __version__
+    from graph.release.release import make_release
+
+    previous = tmp_path_factory.mktemp("previous-release")
+    (previous / "diplokg.nq").write_text("", encoding="utf-8")
+    (previous / "manifest.json").write_text(json.dumps({"version": "0.0.0"}), encoding="utf-8")
+    out = tmp_path_factory.mktemp("release")
+    return make_release(__version__, out, release_date=RELEASE_DATE, previous=previous).out
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,17 @@ class Site:
         self.descriptions: OrderedDict[str, list[Quad]] = OrderedDict()
         #: Other lookups computed once from the data (the timeline's filter choices...).
         self.memo: dict[str, Any] = {}
+        from api.releases import current_release
+
+        served = current_release(settings.dataset)
+        #: What every page says it shows: a release and its date, or the sources' version.
+        self.release_label = (
+            f"release {served.version} of {served.date.isoformat()}"
+            if (settings.dataset / "manifest.json").is_file() and _is_release(settings.dataset)
+            else f"version {served.version}"
+        )
+        #: On an earlier release's pages: where the current page of the same path lives.
+        self.original_base = settings.original_base
 
     def forget_data(self) -> None:
         """Drop everything computed from the data (a commit changed it); the ontology and the
@@ -105,9 +116,31 @@ def page(
     html = (
         templates()
         .get_template(template)
-        .render(href=s.link, local=s.href, prefix=s.prefix, path=request.url.path, **ctx)
+        .render(
+            href=s.link,
+            local=s.href,
+            prefix=s.prefix,
+            path=request.url.path,
+            release_label=s.release_label,
+            memento_of=_current_page(s, request),
+            **ctx,
+        )
     )
     return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def _is_release(dataset: Path) -> bool:
+    from graph.dumps import read_manifest
+
+    return "release" in (read_manifest(dataset) or {})
+
+
+def _current_page(s: Site, request: Request) -> str:
+    """On an earlier release's page, the URL of the current page at the same path; else ""."""
+    if not s.original_base:
+        return ""
+    path = request.url.path[len(s.prefix) :].lstrip("/")
+    return s.original_base + path
 
 
 def static_files() -> StaticFiles:

@@ -30,6 +30,9 @@ from api.linkeddata.representation import (
 )
 from api.linkeddata.site import page, site
 from api.linkeddata.site import static_files as static_files  # mounted by api.app
+from api.problems import Problem
+from api.releases import Release, http_date, memento_for, parse_http_date, timemap
+from api.routers import cite
 from graph import __version__
 from graph.curie import short
 from graph.describe import VOID_FILE
@@ -38,12 +41,96 @@ from graph.namespaces import GRAPH, RES
 
 router = APIRouter(tags=["linked data"])
 
+__all__ = ["router", "static_files"]
+
 #: Slugs of resources, graphs and files: no characters that need escaping in a SPARQL IRI.
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,200}$")
 
 
 @router.get("/resource/{slug}", summary="An entity: HTML, Turtle, JSON-LD, N-Triples or RDF/XML")
 async def resource(request: Request, slug: str) -> Response:
+    gate = timegate(request, f"resource/{slug}")
+    if gate is not None:
+        return gate
+    response = await _resource(request, slug)
+    for name, value in memento_headers(request, f"resource/{slug}").items():
+        before = response.headers.get(name)
+        response.headers[name] = (
+            f"{before}, {value}" if before and name != "Memento-Datetime" else value
+        )
+    return response
+
+
+def timegate(request: Request, path: str) -> Response | None:
+    """A request with Accept-Datetime, on a server that keeps earlier releases: 302 to the page
+    of the release it asks for (RFC 7089 §4.1), unless that is the current one."""
+    settings = request.app.state.settings
+    known: list[Release] = getattr(request.app.state, "releases", [])
+    asked = request.headers.get("accept-datetime")
+    if settings.original_base or len(known) < 2 or asked is None:
+        return None
+    when = parse_http_date(asked)
+    if when is None:
+        return Response(
+            b"Accept-Datetime must be an HTTP date (RFC 7231), e.g. Tue, 01 Dec 2026 00:00:00 GMT",
+            status_code=400,
+            media_type="text/plain",
+        )
+    chosen = memento_for(known, when)
+    if chosen.prefix == "":
+        return None
+    base = settings.public_base
+    headers = {
+        "Location": f"{base}{chosen.prefix.lstrip('/')}/{path}",
+        "Vary": "accept-datetime",
+        "Link": f'<{base}{path}>; rel="original", <{base}timemap/{path}>; rel="timemap"',
+    }
+    return Response(status_code=302, headers=headers)
+
+
+def memento_headers(request: Request, path: str) -> dict[str, str]:
+    """Memento headers of a resource page: on an earlier release's page, its datetime and its
+    original, TimeGate and TimeMap; on a current page of a server with earlier releases, the
+    TimeMap and `Vary: accept-datetime` (it is its own TimeGate)."""
+    settings = request.app.state.settings
+    known: list[Release] = getattr(request.app.state, "releases", [])
+    if settings.original_base:
+        original = settings.original_base + path
+        when = http_date(known[0].date) if known else ""
+        return {
+            "Memento-Datetime": when,
+            "Link": (
+                f'<{original}>; rel="original timegate", '
+                f'<{settings.original_base}timemap/{path}>; rel="timemap"'
+            ),
+        }
+    if len(known) < 2:
+        return {}
+    base = settings.public_base
+    return {
+        "Vary": "accept-datetime",
+        "Memento-Datetime": http_date(known[0].date),
+        "Link": f'<{base}{path}>; rel="original timegate", <{base}timemap/{path}>; rel="timemap"',
+    }
+
+
+@router.get("/timemap/resource/{slug}", summary="A resource's TimeMap (Memento, RFC 7089)")
+async def resource_timemap(request: Request, slug: str) -> Response:
+    settings = request.app.state.settings
+    known: list[Release] = getattr(request.app.state, "releases", [])
+    if not SLUG.match(slug) or settings.original_base:
+        raise Problem(404, "not-found", "Not found", "no TimeMap here")
+    base = settings.public_base
+    path = f"resource/{slug}"
+    mementos = [
+        (f"{base}{r.prefix.lstrip('/')}/{path}" if r.prefix else f"{base}{path}", r.date)
+        for r in known
+    ]
+    body = timemap(f"{base}{path}", f"{base}{path}", f"{base}timemap/{path}", mementos)
+    return Response(body, media_type="application/link-format")
+
+
+async def _resource(request: Request, slug: str) -> Response:
     fmt = choose(request)
     iri = str(RES[slug])
     if not SLUG.match(slug):
@@ -68,6 +155,7 @@ async def resource(request: Request, slug: str) -> Response:
         listings=table,
         page=number,
         history=changes,
+        cite_section=await cite.cite_section(request, iri),
     )
 
 

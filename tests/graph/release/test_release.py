@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -16,13 +15,15 @@ from api.cli import wants_build
 from api.settings import Settings
 from graph import __version__
 from graph.release.release import ReleaseError, ReleaseResult, make_release
+from tests.conftest import RELEASE_DATE
 
-DAY = dt.date(2026, 12, 1)
+DAY = RELEASE_DATE
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> ReleaseResult:
-    return make_release(__version__, tmp_path_factory.mktemp("release"), release_date=DAY)
+def release(release_dir: Path) -> ReleaseResult:
+    files = tuple(sorted(p for p in release_dir.rglob("*") if p.is_file()))
+    return ReleaseResult(release_dir, __version__, DAY, files)
 
 
 def test_a_release_holds_every_part(release: ReleaseResult) -> None:
@@ -37,7 +38,11 @@ def test_a_release_holds_every_part(release: ReleaseResult) -> None:
     }  # fmt: skip
     assert expected <= names
     manifest = json.loads((release.out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["release"] == {"version": __version__, "date": DAY.isoformat()}
+    assert manifest["release"] == {
+        "version": __version__,
+        "date": DAY.isoformat(),
+        "previous": "0.0.0",
+    }
     assert 'version: "0.1.0"' in (release.out / "CITATION.cff").read_text(encoding="utf-8") or (
         "version: 0.1.0" in (release.out / "CITATION.cff").read_text(encoding="utf-8")
     )
