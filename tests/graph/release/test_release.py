@@ -79,3 +79,26 @@ def test_only_the_sources_version_can_be_released(tmp_path: Path) -> None:
         cli, ["release", __version__, "--out", str(tmp_path / "r"), "--date", "soon"]
     )
     assert result.exit_code == 2 and "not a date" in result.output
+
+
+def test_export_nanopubs_writes_one_publication_per_fact(built_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nanopubs"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "export",
+            "nanopubs",
+            "--dataset",
+            str(built_dir),
+            "--out",
+            str(out),
+            "--date",
+            "2026-06-01",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    files = sorted(out.glob("*.trig"))
+    assert len(files) > 1000 and f"wrote {len(files)} nanopublication(s)" in result.output
+    recognition = (out / "recognition-russia-islamic-emirate.trig").read_text(encoding="utf-8")
+    assert "http://www.nanopub.org/nschema#hasAssertion" in recognition
+    assert '"2026-06-01"' in recognition
