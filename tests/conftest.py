@@ -62,7 +62,7 @@ RELEASE_DATE = date(2026, 6, 1)
 
 
 @pytest.fixture(scope="session")
-def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def release_dir(tmp_path_factory: pytest.TempPathFactory, built_dir: Path) -> Path:
     """A release of the sources (`diplokg release`), made once per session (about 20 s),
     compared with an empty earlier release (version 0.0.0), so that its changes exist."""
     import json
@@ -74,7 +74,9 @@ def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (previous / "diplokg.nq").write_text("", encoding="utf-8")
     (previous / "manifest.json").write_text(json.dumps({"version": "0.0.0"}), encoding="utf-8")
     out = tmp_path_factory.mktemp("release")
-    return make_release(__version__, out, release_date=RELEASE_DATE, previous=previous).out
+    return make_release(
+        __version__, out, release_date=RELEASE_DATE, previous=previous, built=built_dir
+    ).out
 
 
 @pytest.fixture(scope="session")

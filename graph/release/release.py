@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from graph import __version__
-from graph.build import build
+from graph.build import build, is_current
 from graph.dumps import MANIFEST, read_manifest
 from graph.errors import DiploKGError
 from graph.release import codebook, datapackage, metadata, panel, tables
@@ -38,9 +39,15 @@ class ReleaseResult:
 
 
 def make_release(
-    version: str, out: Path, *, release_date: dt.date, previous: Path | None = None
+    version: str,
+    out: Path,
+    *,
+    release_date: dt.date,
+    previous: Path | None = None,
+    built: Path | None = None,
 ) -> ReleaseResult:
-    """Write the release of the current sources as `version` into `out`."""
+    """Write the release of the current sources as `version` into `out`. `built`: a build
+    directory of the current sources to copy instead of building again (checked current)."""
     if version != __version__:
         raise ReleaseError(
             f"the sources are version {__version__}, not {version}: set the version in "
@@ -50,7 +57,12 @@ def make_release(
         raise ReleaseError(f"{previous} is not a release or build directory (no {MANIFEST})")
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    build(out, force=True)
+    if built is not None and is_current(built):
+        out.mkdir(parents=True, exist_ok=True)
+        for name in [*(read_manifest(built) or {}).get("files", {}), MANIFEST]:
+            shutil.copyfile(built / name, out / name)
+    else:
+        build(out, force=True)
     seconds["build"] = _since(clock)
     clock = time.perf_counter()
     store = tables.load_store(out / "diplokg.nq")
