@@ -132,18 +132,12 @@ def open_repository(config: WriterConfig) -> tuple[Repository, WriterInfo]:
 
 
 def ontology_hierarchy() -> list[Quad]:
-    """The rdfs:subClassOf triples of the ontology files (ontology/*.ttl)."""
-    import pyoxigraph as ox
+    """The rdfs:subClassOf triples of the ontology files (ontology/*.ttl), as quads."""
+    from rdflib import URIRef
 
-    from graph.layout import ONTOLOGY_DIR
-    from graph.writes.delta import from_ox
+    from graph.loading import ontology_subclasses
 
-    found: list[Quad] = []
-    for path in sorted(ONTOLOGY_DIR.glob("*.ttl")):
-        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-            if t.predicate.value == str(RDFS.subClassOf):
-                found.append((from_ox(t.subject), RDFS.subClassOf, from_ox(t.object), None))
-    return found
+    return [(URIRef(s), RDFS.subClassOf, URIRef(o), None) for s, o in ontology_subclasses()]
 
 
 def serve(config: WriterConfig, jobs: BinaryIO, replies: BinaryIO) -> None:

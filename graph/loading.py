@@ -91,3 +91,22 @@ def _first_bad_line(path: Path, fmt: str) -> int | None:
             except Exception:
                 return number
     return None
+
+
+def ontology_subclasses(ontology_dir: Path | None = None) -> tuple[tuple[str, str], ...]:
+    """The ontology files' (class, superclass) rdfs:subClassOf edges between IRIs, sorted."""
+    import pyoxigraph as ox
+
+    from graph.layout import ONTOLOGY_DIR
+
+    subclass = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+    edges = set()
+    for path in sorted((ontology_dir or ONTOLOGY_DIR).glob("*.ttl")):
+        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            if (
+                t.predicate.value == subclass
+                and isinstance(t.subject, ox.NamedNode)
+                and isinstance(t.object, ox.NamedNode)
+            ):
+                edges.add((t.subject.value, t.object.value))
+    return tuple(sorted(edges))

@@ -47,7 +47,7 @@ from api.linkeddata.site import Site, site, templates
 from api.problems import Problem
 from api.routers.resources import SLUG
 from graph import __version__
-from graph.layout import ONTOLOGY_DIR
+from graph.loading import ontology_subclasses
 from graph.namespaces import BASE, RES
 from graph.release import cite
 from graph.release import metadata as release_meta
@@ -197,15 +197,8 @@ def _not_found(request: Request, detail: str) -> Response:
 
 @lru_cache(maxsize=1)
 def ontology_hierarchy() -> tuple[tuple[str, str], ...]:
-    """The ontology's (class, superclass) edges between IRIs, from ontology/diplokg.ttl."""
-    store = ox.Store()
-    store.load(path=str(ONTOLOGY_DIR / "diplokg.ttl"), format=ox.RdfFormat.TURTLE)
-    edges = {
-        (q.subject.value, q.object.value)
-        for q in store.quads_for_pattern(None, ox.NamedNode(_RDFS_SUBCLASS), None)
-        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode)
-    }
-    return tuple(sorted(edges))
+    """The ontology's (class, superclass) edges between IRIs."""
+    return ontology_subclasses()
 
 
 @lru_cache(maxsize=1)

@@ -372,10 +372,10 @@ def describe_facts(version: str, counts: Mapping[str, int], total: int) -> str:
 
 
 def load_store(nquads: Path) -> ox.Store:
-    """An in-memory Oxigraph store holding an N-Quads dump."""
-    store = ox.Store()
-    store.load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-    return store
+    """An in-memory Oxigraph store holding an N-Quads dump (graph.release.tables's)."""
+    from graph.release.tables import load_store as load
+
+    return load(nquads)
 
 
 # --- 1. CITATION.cff ---------------------------------------------------------------------------
