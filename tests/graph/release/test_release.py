@@ -102,3 +102,23 @@ def test_export_nanopubs_writes_one_publication_per_fact(built_dir: Path, tmp_pa
     recognition = (out / "recognition-russia-islamic-emirate.trig").read_text(encoding="utf-8")
     assert "http://www.nanopub.org/nschema#hasAssertion" in recognition
     assert '"2026-06-01"' in recognition
+
+
+def test_the_same_sources_version_and_date_give_a_byte_identical_release(
+    release_dir: Path, built_dir: Path, tmp_path: Path
+) -> None:
+    import json as _json
+
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    (previous / "diplokg.nq").write_text("", encoding="utf-8")
+    (previous / "manifest.json").write_text(_json.dumps({"version": "0.0.0"}), encoding="utf-8")
+    again = make_release(
+        __version__, tmp_path / "again", release_date=DAY, previous=previous, built=built_dir
+    )
+    first = {
+        p.relative_to(release_dir): p.read_bytes() for p in release_dir.rglob("*") if p.is_file()
+    }
+    second = {p.relative_to(again.out): p.read_bytes() for p in again.files}
+    assert first.keys() == second.keys()
+    assert [str(name) for name in first if first[name] != second[name]] == []
