@@ -107,12 +107,10 @@ def test_export_nanopubs_writes_one_publication_per_fact(built_dir: Path, tmp_pa
 def test_the_same_sources_version_and_date_give_a_byte_identical_release(
     release_dir: Path, built_dir: Path, tmp_path: Path
 ) -> None:
-    import json as _json
-
     previous = tmp_path / "previous"
     previous.mkdir()
     (previous / "diplokg.nq").write_text("", encoding="utf-8")
-    (previous / "manifest.json").write_text(_json.dumps({"version": "0.0.0"}), encoding="utf-8")
+    (previous / "manifest.json").write_text(json.dumps({"version": "0.0.0"}), encoding="utf-8")
     again = make_release(
         __version__, tmp_path / "again", release_date=DAY, previous=previous, built=built_dir
     )
