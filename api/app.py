@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import importlib.util
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from api import problems
+from api.linkeddata.site import Site
 from api.pool import QueryPool, WorkerConfig
 from api.queries import QueryService
 from api.releases import Release, current_release, read_release
@@ -84,6 +86,9 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
             raise
         queries = QueryService(settings, workers)
         app.state.queries = queries
+        if not hasattr(app.state, "site"):
+            app.state.site = Site(settings)
+        await asyncio.to_thread(cite.prepare_dataset_jsonld, app.state.site)
         if writes is not None:
             writes.on_commit.append(lambda result: _after_commit(app, queries, result))
             app.state.writes = writes

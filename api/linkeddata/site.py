@@ -43,6 +43,10 @@ def templates() -> jinja2.Environment:
     return env
 
 
+#: Memo entries a commit does not change (the dataset's schema.org description: its release).
+KEPT_BY_COMMITS = frozenset({"cite.dataset.jsonld"})
+
+
 class Site:
     """What every page needs from the running app: settings and the lookups kept between requests.
 
@@ -80,7 +84,9 @@ class Site:
         self.catalogue = None
         self.serialized.clear()
         self.descriptions.clear()
+        kept = {k: v for k, v in self.memo.items() if k in KEPT_BY_COMMITS}
         self.memo.clear()
+        self.memo.update(kept)
 
     def href(self, iri: object) -> str | None:
         """The local link of a DiploKG IRI (the public base mapped to this server), else None."""

@@ -305,18 +305,19 @@ def script_element(doc: dict[str, Any]) -> Markup:
 def dataset_jsonld(ctx: jinja2.runtime.Context) -> Markup:
     """The `<script type="application/ld+json">` of the served dataset (empty when unknown)."""
     s = _owning_site(ctx)
-    if s is None:
-        return Markup("")
-    found = s.memo.get(JSONLD_MEMO)
-    if not isinstance(found, Markup):
-        try:
-            doc = dataset_description(s.settings.dataset)
-        except (OSError, ValueError, SyntaxError) as exc:
-            log.warning("no schema.org description of the dataset: %s", exc)
-            doc = None
-        found = script_element(doc) if doc else Markup("")
-        s.memo[JSONLD_MEMO] = found
-    return found
+    found = s.memo.get(JSONLD_MEMO) if s is not None else None
+    return found if isinstance(found, Markup) else Markup("")
+
+
+def prepare_dataset_jsonld(s: Site) -> None:
+    """Compute the embedded description once (api.app runs it in a thread at start-up: for a
+    large build it reads the whole dump, which must never hold a page's request)."""
+    try:
+        doc = dataset_description(s.settings.dataset)
+    except (OSError, ValueError, SyntaxError) as exc:
+        log.warning("no schema.org description of the dataset: %s", exc)
+        doc = None
+    s.memo[JSONLD_MEMO] = script_element(doc) if doc else Markup("")
 
 
 def install_template_globals(env: jinja2.Environment) -> None:
