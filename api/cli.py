@@ -759,6 +759,7 @@ def serve(
     variable DIPLOKG_<OPTION> (see docs/endpoint.md and docs/writes.md).
     """
     from api.app import serve as run_server
+    from api.releases import NotARelease, read_release
     from api.settings import Settings
 
     try:
@@ -780,8 +781,6 @@ def serve(
             update_allowed_urls=tuple(update_allowed_url) if update_allowed_url else None,
             releases=tuple(str(p) for p in release) if release else None,
         )
-        from api.releases import NotARelease, read_release
-
         for directory in settings.releases:
             read_release(Path(directory))
     except NotARelease as exc:
