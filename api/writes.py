@@ -38,9 +38,6 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MIN_TOKEN_LENGTH = 16
 #: The most queued writes sent to the writer as one batch.
 MAX_BATCH = 64
-#: While writes come in batches (several writers at once), how long the next batch waits for
-#: more writes to join it: a few ms of latency that let the batch share one check and fsync.
-BATCH_LINGER = 0.003
 
 
 class TokenFileError(ValueError):
@@ -147,8 +144,6 @@ class WriteService:
             asyncio.Queue()
         )
         self._consumer: asyncio.Task[None] | None = None
-        #: The last batch held more than one write: writers are concurrent, worth waiting for.
-        self._recent_batch_full = False
         self._history: list[ChangeEntry] = []
         self._follower = LogFollower(self.log_path)
         #: Called after each commit (the app empties the result cache, updates the counts).
@@ -219,20 +214,11 @@ class WriteService:
         """The one task that talks to the writer: batches of queued writes, in order."""
         while True:
             first = await self._queue.get()
+            # With whatever queued meanwhile; never waiting for more (a 3 ms wait cost more than
+            # it saved: 97 instead of 137 commits/s from 4 writers at 100k).
             batch = [first]
-            deadline = asyncio.get_running_loop().time() + BATCH_LINGER
-            while len(batch) < MAX_BATCH:
-                if not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
-                    continue
-                left = deadline - asyncio.get_running_loop().time()
-                if left <= 0 or not self._recent_batch_full:
-                    break
-                try:  # concurrent writers: their next writes are on their way, wait a little
-                    batch.append(await asyncio.wait_for(self._queue.get(), left))
-                except TimeoutError:
-                    break
-            self._recent_batch_full = len(batch) > 1
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             try:
                 reply = await self._ask(("batch", [request for request, _ in batch]))
             except DiploKGError as exc:
