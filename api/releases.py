@@ -37,6 +37,8 @@ class Release:
     #: The path it is served under ("" for the current data).
     prefix: str
     directory: Path | None = None
+    #: True for a release's directory (graph.release marks its manifest), False for a build.
+    released: bool = True
 
 
 def read_release(directory: Path) -> Release:
@@ -60,7 +62,8 @@ def current_release(dataset: Path) -> Release:
         found = read_release(dataset)
     except NotARelease:
         version = str((read_manifest(dataset) or {}).get("version", __version__))
-        return Release(version, changelog_releases().get(version, dt.date.today()), "")
+        day = changelog_releases().get(version, dt.date.today())
+        return Release(version, day, "", released=False)
     return Release(found.version, found.date, "")
 
 

@@ -72,7 +72,7 @@ class Site:
         #: What every page says it shows: a release and its date, or the sources' version.
         self.release_label = (
             f"release {served.version} of {served.date.isoformat()}"
-            if (settings.dataset / "manifest.json").is_file() and _is_release(settings.dataset)
+            if served.released
             else f"version {served.version}"
         )
         #: On an earlier release's pages: where the current page of the same path lives.
@@ -133,12 +133,6 @@ def page(
         )
     )
     return HTMLResponse(html, status_code=status, headers=headers)
-
-
-def _is_release(dataset: Path) -> bool:
-    from graph.dumps import read_manifest
-
-    return "release" in (read_manifest(dataset) or {})
 
 
 def _current_page(s: Site, request: Request) -> str:

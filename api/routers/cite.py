@@ -9,15 +9,14 @@ anything else. They read the fact's triples, its sources' titles, URLs and dates
 classes' hierarchy through the query service (one CONSTRUCT), load them into a small Oxigraph
 store and hand it to graph.release.cite.
 
-Two template globals (registered on the shared Jinja environment when this module is imported,
-which api.app does):
-  - `fact_citation_for(entity)`: the "Cite this fact" section of an entity page (entity.html):
-    None unless the entity is a fact; its BibTeX is made from the description the page has just
-    read (the fact's own triples and its sources' labels).
-  - `dataset_jsonld()`: the schema.org Dataset (https://schema.org/Dataset) of the served
-    dataset as `<script type="application/ld+json">` (home.html, void.html): a release's own
-    `dataset.jsonld`, else built from the served build by graph.release.metadata; computed once
-    per Site (again after a commit) and kept in `Site.memo`.
+The "Cite this fact" section of an entity page (`cite_section`, passed to entity.html by
+api.routers.resources) reads the same CONSTRUCT, so the page's BibTeX is the downloadable one;
+an entity whose classes are no fact's costs no query. One template global, registered on the
+shared Jinja environment when this module is imported (which api.app does):
+`dataset_jsonld()`, the schema.org Dataset (https://schema.org/Dataset) of the served dataset as
+`<script type="application/ld+json">` (home.html, void.html): a release's own `dataset.jsonld`,
+else built from a small enough build by graph.release.metadata, once, at start-up
+(`prepare_dataset_jsonld`), and kept in `Site.memo`.
 
 Version and dates: a release's manifest (`manifest.json`, key "release": version, date, doi when
 one is minted) else the build's version (graph.__version__ when the manifest has none), no DOI;
@@ -29,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -38,7 +38,6 @@ import jinja2
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from markupsafe import Markup
-from rdflib import Graph
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -47,6 +46,7 @@ from api.linkeddata.site import Site, site, templates
 from api.problems import Problem
 from api.routers.resources import SLUG
 from graph import __version__
+from graph.dumps import read_manifest
 from graph.loading import ontology_subclasses
 from graph.namespaces import BASE, RES
 from graph.release import cite
@@ -58,7 +58,6 @@ router = APIRouter(tags=["linked data"])
 
 _RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 _DK_FACT = BASE + "ontology#Fact"
-MANIFEST = "manifest.json"
 
 #: Suffix -> (media type, what it is) of each representation of a fact's citation.
 CITATION_FORMATS: dict[str, tuple[str, str]] = {
@@ -100,11 +99,7 @@ def release_info(dataset: Path) -> ReleaseInfo:
 
 
 def _manifest(dataset: Path) -> dict[str, Any]:
-    try:
-        found = json.loads((dataset / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
+    return read_manifest(dataset) or {}
 
 
 def _site_release(s: Site) -> ReleaseInfo:
@@ -225,11 +220,13 @@ class CiteSection:
     formats: tuple[tuple[str, str], ...]  # (suffix, what)
 
 
-async def cite_section(request: Request, iri: str) -> CiteSection | None:
+async def cite_section(request: Request, iri: str, kinds: Iterable[str]) -> CiteSection | None:
     """The "Cite this fact" section of `iri`'s page read like `/cite/{slug}.bib` (the sources'
-    URLs and dates included), or None when it is no fact. A route passing it to entity.html as
-    `cite_section` makes the page's BibTeX the downloadable one, byte for byte."""
+    URLs and dates included), or None when it is no fact: `kinds`, the entity's classes as the
+    page read them, decide that without a query."""
     if not iri.startswith(str(RES)) or not SLUG.match(iri[len(str(RES)) :]):
+        return None
+    if not set(kinds) & fact_classes():
         return None
     body = await data.run(request, citation_query(iri), "ntriples")
     info = _site_release(site(request))
@@ -249,29 +246,6 @@ def _owning_site(ctx: jinja2.runtime.Context) -> Site | None:
     """The Site of the page being rendered (api.linkeddata.site.page passes its bound methods)."""
     owner = getattr(ctx.get("local"), "__self__", None)
     return owner if isinstance(owner, Site) else None
-
-
-@jinja2.pass_context
-def fact_citation_for(ctx: jinja2.runtime.Context, entity: Any) -> CiteSection | None:
-    """The "Cite this fact" section of an entity page, or None when the entity is no fact."""
-    s = _owning_site(ctx)
-    iri = str(getattr(entity, "iri", ""))
-    kinds = {getattr(k, "link", None) for k in getattr(entity, "kinds", ())}
-    if s is None or not iri.startswith(str(RES)) or not kinds & fact_classes():
-        return None
-    quads = s.descriptions.get(f"page {iri}") or []
-    graph = Graph()
-    for subject, predicate, obj, _ in quads:
-        graph.add((subject, predicate, obj))
-    store = store_of(graph.serialize(format="nt", encoding="utf-8"))
-    for sub, sup in ontology_hierarchy():
-        store.add(ox.Quad(ox.NamedNode(sub), ox.NamedNode(_RDFS_SUBCLASS), ox.NamedNode(sup)))
-    info = _site_release(s)
-    try:
-        bib = render_citation(store, iri, "bib", info, dt.date.today()).decode("utf-8")
-    except cite.CitationError:
-        return None
-    return _section(iri, bib)
 
 
 # --- the schema.org Dataset embedded in pages ----------------------------------------------
@@ -328,8 +302,7 @@ def prepare_dataset_jsonld(s: Site) -> None:
 
 
 def install_template_globals(env: jinja2.Environment) -> None:
-    """Make `fact_citation_for` and `dataset_jsonld` available to every template."""
-    env.globals["fact_citation_for"] = fact_citation_for
+    """Make `dataset_jsonld` available to every template."""
     env.globals["dataset_jsonld"] = dataset_jsonld
 
 

@@ -155,7 +155,7 @@ async def _resource(request: Request, slug: str) -> Response:
         listings=table,
         page=number,
         history=changes,
-        cite_section=await cite.cite_section(request, iri),
+        cite_section=await cite.cite_section(request, iri, (str(k.link) for k in view.kinds)),
     )
 
 

@@ -1,9 +1,11 @@
-"""What a writable store lends to the writer: reads for the Overlay, and an atomic apply.
+"""What a writable store lends to the writer: reads for the Overlay, and `apply`.
 
 `OxigraphBackend` writes to a read-write pyoxigraph store (`oxigraph:DIR`, or in memory for
-tests); `RemoteBackend` to a SPARQL 1.1 store through its query and update endpoints. Both apply
-a commit as one SPARQL Update request (`DELETE DATA ... ; INSERT DATA ...`), which Oxigraph
-runs as one transaction.
+tests) through its API: the removals, then the additions in one `extend`; no reader sees the
+store in between (the query workers read replicas that follow the change log). `RemoteBackend`
+writes to a SPARQL 1.1 store through its update endpoint, as one request (`DELETE DATA ... ;
+INSERT DATA ...`). Either way a commit the writer logged is made whole after a crash by
+Repository.recover: applying a change twice changes nothing.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class Backend(Protocol):
     default_graph: bool
 
     def apply(self, removed: Iterable[Quad], added: Iterable[Quad]) -> None:
-        """Remove then add, in one transaction where the engine has them."""
+        """Remove, then add; applying the same change again changes nothing."""
 
     def count(self) -> int: ...
 

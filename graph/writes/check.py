@@ -43,9 +43,8 @@ from graph.validate import (
     _select,
     _term,
     load_shapes,
-    to_rdflib,
 )
-from graph.writes.delta import Delta, Quad, nt, quad_line
+from graph.writes.delta import Delta, Quad, quad_line
 from graph.writes.overlay import Overlay
 
 log = logging.getLogger(__name__)
@@ -389,12 +388,4 @@ def report_nquads(graph: Graph) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-__all__ = [
-    "CheckOutcome",
-    "CommitCheck",
-    "Reach",
-    "nt",
-    "report_nquads",
-    "shapes_reach",
-    "to_rdflib",
-]
+__all__ = ["CheckOutcome", "CommitCheck", "Neighbourhood", "Reach", "report_nquads", "shapes_reach"]

@@ -54,19 +54,7 @@ class Delta:
 
 def nt(term: Node | None) -> str:
     """A term in N-Triples syntax (the graph None is the default graph: empty)."""
-    if term is None:
-        return ""
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    if isinstance(term, Literal):
-        if term.language:
-            return str(ox.Literal(str(term), language=term.language))
-        if term.datatype is not None:
-            return str(ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))))
-        return str(ox.Literal(str(term)))
-    raise PatchError(f"cannot write {term!r} in N-Triples")
+    return "" if term is None else str(to_ox(term))
 
 
 def quad_line(quad: Quad) -> str:

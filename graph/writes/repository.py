@@ -3,7 +3,7 @@
 `Repository.commit` evaluates a write request against an Overlay of the store (nothing visible
 yet), refuses it if it changes a protected graph, too many quads, or breaks the shapes, appends
 the commit's RDF Patch (the change and its PROV record) to the change log and waits for the disk,
-and only then applies it to the store in one update. A crash before the log write loses a request
+and only then applies it to the store. A crash before the log write loses a request
 that was never acknowledged; a crash after it is repaired by `recover`, which applies the logged
 commits the store does not have. Requests are serialized by the caller (one writer process).
 """
@@ -19,7 +19,6 @@ from rdflib.namespace import RDF
 
 from graph.errors import DiploKGError
 from graph.namespaces import DK, ONTOLOGY_IRI
-from graph.validate import ValidationReport
 from graph.writes.backends import Backend
 from graph.writes.check import CheckOutcome, CommitCheck, Neighbourhood
 from graph.writes.commits import Commit, commit_iri, is_commit_graph, new_id, now
@@ -483,6 +482,5 @@ __all__ = [
     "Repository",
     "ShapesViolation",
     "TooManyChanges",
-    "ValidationReport",
     "WriteRequest",
 ]
