@@ -26,7 +26,7 @@ from rdflib.term import Node
 
 #: Predicates that say nothing about conformance (annotations, report wording, structure
 #: handled elsewhere). Any other SHACL term on a shape makes the translation give up.
-_NEUTRAL = {
+NEUTRAL = {
     RDF.type, RDFS.label, RDFS.comment, SH.message, SH.severity, SH.name, SH.description,
     SH.order, SH.group, SH.defaultValue, SH.targetClass, SH.targetNode, SH.targetSubjectsOf,
     SH.targetObjectsOf, SH.target, SH.path, SH.property, SH.deactivated, SH.flags,
@@ -37,7 +37,7 @@ _NEUTRAL = {
 #: "2025-13-45"^^xsd:date) fails the cast and so becomes a candidate.
 #: Structure that only a node shape's own level handles; inside sh:or, sh:not or sh:node it is
 #: not translated.
-_STRUCTURAL = {SH.property, SH.minCount, SH.maxCount}
+STRUCTURAL = {SH.property, SH.minCount, SH.maxCount}
 
 _CASTABLE = {
     XSD.string, XSD.boolean, XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.date,
@@ -331,7 +331,7 @@ class _Translation:
             raise Unsupported("a deactivated shape inside another")
         parts = []
         for predicate, obj in sorted(self.shapes.predicate_objects(node)):
-            if predicate in _NEUTRAL and (top or predicate not in _STRUCTURAL):
+            if predicate in NEUTRAL and (top or predicate not in STRUCTURAL):
                 continue
             parts.append(self._component(node, predicate, obj, v, lower))
         if (node, SH.flags, None) in self.shapes and (node, SH.pattern, None) not in self.shapes:

@@ -193,12 +193,22 @@ def validate_store(store: ox.Store, shapes: Graph | None = None) -> ValidationRe
 
 
 class _OxigraphData(OxigraphDataGraph):
-    """pyshacl's view of an Oxigraph store, less one cost: for every result it reports, pyshacl
-    tests the data graph for truth (`datagraph or shapes`), which an Oxigraph data graph answers
-    by counting all of its triples (about 3 s per result at a million triples)."""
+    """pyshacl's view of an Oxigraph store, less one cost and one crash.
+
+    The cost: for every result it reports, pyshacl tests the data graph for truth
+    (`datagraph or shapes`), which an Oxigraph data graph answers by counting all of its triples
+    (about 3 s per result at a million triples). The crash: pyshacl 0.40 asks for the objects of
+    a literal (sh:class follows rdfs:subClassOf from each rdf:type, and data may say
+    `rdf:type "a literal"`), which pyoxigraph refuses with a TypeError; no triple has a literal
+    subject, so the answer is none."""
 
     def __bool__(self) -> bool:
         return True
+
+    def objects(self, subject: Any, predicate: Any, unique: bool = False) -> Any:
+        if isinstance(subject, Literal):
+            return iter(())
+        return super().objects(subject, predicate, unique=unique)
 
 
 def find_candidates(store: ox.Store, shapes: Graph) -> list[tuple[ShapeQuery, list[Node] | None]]:

@@ -1,0 +1,231 @@
+"""The commit check's Python narrowing never misses a violation: on the seed build and on
+neighbourhoods broken at random, every focus node pyshacl finds violating a shape, and every one
+the SPARQL narrowing finds, is a candidate in Python."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
+from rdflib.term import Node
+
+from graph.dumps import dump_path
+from graph.shacl_candidates import shape_queries
+from graph.validate import _focus
+from graph.writes.backends import OxigraphBackend
+from graph.writes.check import CommitCheck, Neighbourhood
+from graph.writes.delta import Delta, from_ox_quad
+from graph.writes.narrowing import Triples, compile_shape
+from graph.writes.overlay import Overlay
+
+DK = "https://w3id.org/diplokg/ontology#"
+RES = "https://w3id.org/diplokg/resource/"
+
+
+@pytest.fixture(scope="module")
+def store(built_dir: Path) -> ox.Store:
+    store = ox.Store()
+    store.load(path=str(dump_path(built_dir)), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+@pytest.fixture(scope="module")
+def check(store: ox.Store) -> CommitCheck:
+    backend = OxigraphBackend(store)
+    return CommitCheck(hierarchy=backend.quads(None, RDFS.subClassOf, None, None, any_graph=True))
+
+
+@pytest.fixture(scope="module")
+def typed_nodes(store: ox.Store) -> list[Node]:
+    rdf_type = ox.NamedNode(str(RDF.type))
+    found = {from_ox_quad(q)[0] for q in store.quads_for_pattern(None, rdf_type, None, None)}
+    return sorted((n for n in found if isinstance(n, URIRef)), key=str)
+
+
+def test_every_shacl_core_shape_runs_in_python(check: CommitCheck) -> None:
+    """Only the shapes that need SPARQL (SHACL-SPARQL constraints, SPARQL targets) keep their
+    query: a Core shape that stopped compiling would silently cost a planner per commit."""
+    sparql = {
+        p.shape
+        for p in check.plans
+        if (p.shape, SH.sparql, None) in check.shapes or (p.shape, SH.target, None) in check.shapes
+    }
+    assert set(check.compiled) == {p.shape for p in check.plans} - sparql
+    assert len(check.compiled) >= 20
+
+
+def test_the_seed_build_has_no_candidates(store: ox.Store, check: CommitCheck) -> None:
+    """Over the whole seed build (which conforms), Python finds no candidate for any compiled
+    shape (a conforming commit costs no pyshacl), and neither does SPARQL."""
+    triples = Triples(
+        (s, p, o)
+        for s, p, o, _ in (from_ox_quad(q) for q in store.quads_for_pattern(None, None, None))
+    )
+    subjects = {from_ox_quad(q)[0] for q in store.quads_for_pattern(None, None, None)}
+    queries = {p.shape: p.query for p in shape_queries(check.shapes)}
+    for shape, compiled in check.compiled.items():
+        assert compiled.candidates(subjects, triples) == [], shape
+        query = queries[shape]
+        assert query is not None
+        assert _focus(store, query) == [], shape
+
+
+# --- neighbourhoods broken at random --------------------------------------------------------------
+
+LITERALS = [
+    Literal("2020-13-01", datatype=XSD.date),
+    Literal("2020-02-30", datatype=XSD.date),
+    Literal("2020-1-5", datatype=XSD.date),
+    Literal("2020-02-29", datatype=XSD.date),
+    Literal("2021-02-29", datatype=XSD.date),
+    Literal("0999-01-01", datatype=XSD.date),
+    Literal("2020-01-01Z", datatype=XSD.date),
+    Literal("1999", datatype=XSD.gYear),
+    Literal("99", datatype=XSD.gYear),
+    Literal("1999-07", datatype=XSD.gYearMonth),
+    Literal("1999-7", datatype=XSD.gYearMonth),
+    Literal("2020-01-01", datatype=XSD.dateTime),
+    Literal("true", datatype=XSD.boolean),
+    Literal("1", datatype=XSD.boolean),
+    Literal("01", datatype=XSD.integer),
+    Literal("7", datatype=XSD.integer),
+    Literal("2020"),
+    Literal("short"),
+    Literal(""),
+    Literal("A long enough excerpt of a source, verbatim."),
+    Literal("A long enough excerpt, in German.", lang="de"),
+    Literal("x" * 4001),
+    Literal("line one\nline two, long enough"),
+    Literal("a" * 64),
+    Literal("A" * 64),
+    Literal("0123456789abcdef" * 4),
+    Literal("0123456789abcdef" * 4 + "\n"),
+    Literal("http://www.wikidata.org/entity/Q42"),
+]
+IRIS = [
+    URIRef("http://www.wikidata.org/entity/Q42"),
+    URIRef("http://www.wikidata.org/entity/Q0"),
+    URIRef("http://www.wikidata.org/entity/Q42\u0661"),
+    URIRef("https://www.wikidata.org/wiki/Q42"),
+    URIRef(DK + "delisting"),
+    URIRef(DK + "ambassador"),
+    URIRef(DK + "nonsense"),
+    URIRef(RES + "russia"),
+    URIRef(RES + "islamic-emirate-of-afghanistan"),
+    URIRef(RES + "article-russia-recognizes-islamic-emirate"),
+    URIRef(RES + "no-such-thing"),
+    BNode("b0"),
+]
+CLASSES = [URIRef(DK + c) for c in (
+    "Fact", "Recognition", "RecognitionStance", "State", "Government", "Envoy", "SourceArticle",
+    "TerrorDesignation", "Listing", "ListVersion", "Organization", "Person",
+)]  # fmt: skip
+PREDICATES = [URIRef(DK + p) for p in (
+    "evidence", "evidenceTranslation", "startDate", "endDate", "hasEnded", "endedNoLaterThan",
+    "sameFactAs", "recognizingState", "recognizedGovernment", "recognizedVia", "endKind",
+    "envoyRank", "sha256",
+)] + [RDFS.label, OWL.sameAs, RDF.type, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")]  # fmt: skip
+
+VALUES = st.sampled_from(LITERALS + IRIS + CLASSES)
+EDIT = st.one_of(
+    st.tuples(st.just("drop"), st.integers(0, 40)),
+    st.tuples(st.just("add"), st.sampled_from(PREDICATES), VALUES),
+    st.tuples(st.just("set"), st.integers(0, 40), VALUES),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(pick=st.integers(0, 10_000), edits=st.lists(EDIT, min_size=1, max_size=4))
+def test_broken_neighbourhoods_are_candidates(
+    store: ox.Store,
+    check: CommitCheck,
+    typed_nodes: list[Node],
+    pick: int,
+    edits: list[tuple[object, ...]],
+) -> None:
+    node = typed_nodes[pick % len(typed_nodes)]
+    overlay = Overlay(OxigraphBackend(store))
+    graph = URIRef(RES + "graph/curated-test")
+    for edit in edits:
+        own = sorted(overlay.quads(node, None, None, None, any_graph=True), key=str)
+        if edit[0] == "drop" and own:
+            overlay.remove(own[int(edit[1]) % len(own)])  # type: ignore[call-overload]
+        elif edit[0] == "add":
+            overlay.add((node, edit[1], edit[2], graph))  # type: ignore[arg-type]
+        elif edit[0] == "set" and own:
+            s, p, _, g = own[int(edit[1]) % len(own)]  # type: ignore[call-overload]
+            overlay.remove((s, p, _, g))
+            overlay.add((s, p, edit[2], g))  # type: ignore[arg-type]
+    delta = overlay.delta()
+    if not delta:
+        return
+    around = check.gather(delta, overlay)
+    small = check._store(around)
+    data = Triples([*around.triples, *check.hierarchy])
+    for plan in check.plans:
+        compiled = check.compiled.get(plan.shape)
+        if compiled is None:
+            continue
+        python = set(compiled.candidates(around.focus, data))
+        assert plan.query is not None
+        sparql = set(_focus(small, plan.query)) & around.focus
+        assert sparql <= python, (plan.shape, sparql - python)
+        if not any(compiled.targets(n, data) for n in around.focus):
+            continue  # no focus node is a target: pyshacl has nothing to judge
+        judged = check._verdict(small, set(around.focus), [(plan, None)])
+        violating: set[Node] = set()
+        if judged.graph is not None:
+            for result in judged.graph.subjects(RDF.type, SH.ValidationResult):
+                if judged.graph.value(result, SH.resultSeverity) == SH.Violation:
+                    violating.add(judged.graph.value(result, SH.focusNode))  # type: ignore[arg-type]
+        assert violating <= python, (plan.shape, violating - python)
+
+
+def test_a_conforming_commit_needs_no_store(check: CommitCheck, store: ox.Store) -> None:
+    """The neighbourhood of an ordinary new recognition: no compiled shape finds a candidate."""
+    overlay = Overlay(OxigraphBackend(store))
+    node = URIRef(RES + "recognition-narrowing-test")
+    g = URIRef(RES + "graph/curated-test")
+    for p, o in (
+        (RDF.type, URIRef(DK + "Recognition")),
+        (RDFS.label, Literal("A test recognition", lang="en")),
+        (URIRef(DK + "recognizingState"), URIRef(RES + "russia")),
+        (URIRef(DK + "recognizedGovernment"), URIRef(RES + "islamic-emirate-of-afghanistan")),
+        (URIRef(DK + "startDate"), Literal("2025-07-04", datatype=XSD.date)),
+        (URIRef(DK + "evidence"), Literal("Russia has officially recognized the government.")),
+        (
+            URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"),
+            URIRef(RES + "article-russia-recognizes-islamic-emirate"),
+        ),
+    ):
+        overlay.add((node, p, o, g))
+    around: Neighbourhood = check.gather(overlay.delta(), overlay)
+    data = Triples([*around.triples, *check.hierarchy])
+    for compiled in check.compiled.values():
+        assert compiled.candidates(around.focus, data) == []
+    assert check.judge(around).report.conforms
+    bad = Delta(frozenset(), frozenset({(node, URIRef(DK + "startDate"), Literal("x"), g)}))
+    assert not check.check(bad, _with(overlay, bad)).report.conforms
+
+
+def _with(overlay: Overlay, delta: Delta) -> Overlay:
+    for quad in delta.added:
+        overlay.add(quad)
+    return overlay
+
+
+def test_compile_refuses_what_it_does_not_know(check: CommitCheck) -> None:
+    from graph.shacl_candidates import Unsupported
+
+    sparql = next(p.shape for p in check.plans if (p.shape, SH.target, None) in check.shapes)
+    with pytest.raises(Unsupported):
+        compile_shape(check.shapes, sparql)
