@@ -205,7 +205,9 @@ class _OxigraphData(OxigraphDataGraph):
     def __bool__(self) -> bool:
         return True
 
-    def objects(self, subject: Any, predicate: Any, unique: bool = False) -> Any:
+    def objects(  # pyshacl's signature (Any: it and rdflib disagree)
+        self, subject: Any = None, predicate: Any = None, unique: bool = False
+    ) -> Any:
         if isinstance(subject, Literal):
             return iter(())
         return super().objects(subject, predicate, unique=unique)
