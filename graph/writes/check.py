@@ -134,6 +134,40 @@ def _collect(node: object, out: list[tuple[Node, Node, Node]]) -> None:
             _collect(item, out)
 
 
+def required_predicates(query: str) -> frozenset[URIRef]:
+    """The predicates `query` cannot answer without: those of the triple patterns every solution
+    matches (joined, filtered, projected; in every branch of a UNION; never under OPTIONAL,
+    MINUS, EXISTS or an aggregate, which answer without them). A store holding none of one of
+    them has no solution, so the query need not be planned."""
+    found: set[URIRef] = set()
+    _required(prepareQuery(query).algebra, found)
+    return frozenset(found)
+
+
+_PASS_THROUGH = {"SelectQuery", "Project", "Distinct", "Reduced", "Slice", "ToMultiSet",
+                 "Extend", "Filter", "OrderBy"}  # fmt: skip
+
+
+def _required(node: object, out: set[URIRef]) -> None:
+    if not isinstance(node, CompValue):
+        return
+    if node.name == "BGP":
+        out.update(p for _, p, _ in node.triples if isinstance(p, URIRef))
+    elif node.name in _PASS_THROUGH:
+        _required(node.p, out)
+    elif node.name == "Join":
+        _required(node.p1, out)
+        _required(node.p2, out)
+    elif node.name in ("LeftJoin", "Minus"):
+        _required(node.p1, out)
+    elif node.name == "Union":
+        left: set[URIRef] = set()
+        right: set[URIRef] = set()
+        _required(node.p1, left)
+        _required(node.p2, right)
+        out.update(left & right)
+
+
 def _iris(path: object) -> set[URIRef]:
     if isinstance(path, URIRef):
         return {path}
@@ -184,8 +218,14 @@ class CommitCheck:
         for row in _select(classes, subclass_query(named_classes(self.shapes))):
             subclasses[_term(row["class"])].append(_term(row["sub"]))
         self.plans = shape_queries(self.shapes)
-        #: The plans' shapes that run in Python (graph.writes.narrowing); the rest by SPARQL.
+        #: The plans' shapes that run in Python (graph.writes.narrowing); the rest by SPARQL,
+        #: and only over a neighbourhood holding the predicates their query requires.
         self.compiled = compile_shapes(self.shapes, [p.shape for p in self.plans])
+        self.required = {
+            p.shape: required_predicates(p.query)
+            for p in self.plans
+            if p.query is not None and p.shape not in self.compiled
+        }
         #: Node -> what the shapes read of it at a distance, while no commit changes it.
         self._distant_cache: dict[Node, tuple[tuple[Triple, ...], tuple[Node, ...]]] = {}
         #: Each plan's target classes (None: any node), to skip the shapes no focus node has.
@@ -295,9 +335,15 @@ class CommitCheck:
             if compiled is not None:
                 plans.append((plan, compiled.candidates(focus, data)))
                 continue
-            if plan.query is not None and store is None:
+            if plan.query is None:
+                plans.append((plan, None))
+                continue
+            if not self.required[plan.shape] <= data.predicates:
+                plans.append((plan, []))
+                continue
+            if store is None:
                 store = self._store(around)
-            plans.append((plan, None if plan.query is None else _focus(store, plan.query)))  # type: ignore[arg-type]
+            plans.append((plan, _focus(store, plan.query)))
         if all(found is not None and focus.isdisjoint(found) for _, found in plans):
             return CheckOutcome(ValidationReport(True), None, len(focus))
         return self._verdict(store or self._store(around), focus, plans)
@@ -306,8 +352,8 @@ class CommitCheck:
         """The neighbourhood and the class hierarchy in a small in-memory store."""
         lines = [quad_line((s, p, o, None)) for s, p, o in around.triples]
         store = ox.Store()
-        store.load(("\n".join(lines) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
-        store.load(self._hierarchy, format=ox.RdfFormat.N_QUADS)
+        data = ("\n".join(lines) + "\n").encode("utf-8") + self._hierarchy
+        store.load(data, format=ox.RdfFormat.N_QUADS)
         return store
 
     def _verdict(

@@ -42,9 +42,12 @@ class Triples:
     def __init__(self, triples: Iterable[Triple]) -> None:
         self._out: dict[Node, dict[Node, list[Node]]] = {}
         self._in: dict[Node, dict[Node, list[Node]]] = {}
+        #: Every predicate of a triple.
+        self.predicates: set[Node] = set()
         for s, p, o in triples:
             self._out.setdefault(s, {}).setdefault(p, []).append(o)
             self._in.setdefault(o, {}).setdefault(p, []).append(s)
+            self.predicates.add(p)
         self._classes: dict[Node, frozenset[Node]] = {}
 
     def objects(self, s: Node, p: Node) -> list[Node]:
