@@ -15,6 +15,8 @@ import logging
 import os
 import pickle
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -57,9 +59,16 @@ def guard_network(allowed: Sequence[str]) -> None:
     sys.addaudithook(hook)
 
 
+#: How often an idle worker applies the commits logged since it last looked.
+FOLLOW_EVERY_S = 0.05
+
+
 class Replica:
     """A worker's store kept up with the change log of curated writes (graph.writes.log): each
-    commit's removals, then additions, applied in log order before the next query. On a remote
+    commit's removals, then additions, applied in log order before the next query, and by a
+    thread of its own while the worker is idle (so that a worker that answered nothing for a
+    while does not make its next query wait for every commit since). `lock` is held while a
+    query runs and while commits are applied: a query never sees part of a commit. On a remote
     store the data is the store's own; only its list of graphs follows."""
 
     def __init__(self, store: Store, path: Path) -> None:
@@ -67,8 +76,10 @@ class Replica:
 
         self.store = store
         self.follower = LogFollower(path)
+        self.lock = threading.Lock()
 
     def catch_up(self) -> None:
+        """Apply what was logged since the last call (the caller holds `lock`)."""
         import pyoxigraph as ox
 
         operations = self.follower.new_operations()
@@ -83,6 +94,22 @@ class Replica:
                 if op == "A" and isinstance(q.graph_name, ox.NamedNode)
             }
             self.store.add_graphs(graphs)  # type: ignore[attr-defined]
+
+    def follow(self, every: float = FOLLOW_EVERY_S) -> None:
+        """Catch up every `every` seconds in a daemon thread, while no query holds the lock.
+        A failure is logged and left to the next query, which reports it."""
+
+        def run() -> None:
+            while True:
+                time.sleep(every)
+                with self.lock:
+                    try:
+                        self.catch_up()
+                    except Exception:  # a corrupt log: the next query answers with the error
+                        logging.getLogger(__name__).exception("following the change log")
+                        time.sleep(1.0)
+
+        threading.Thread(target=run, name="replica-follower", daemon=True).start()
 
 
 def serve(config: WorkerConfig, jobs: BinaryIO, replies: BinaryIO) -> None:
@@ -109,6 +136,8 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
     follower = Replica(store, config.follow) if config.follow else None
     if follower is not None:
         follower.catch_up()
+        follower.follow()
+    lock = follower.lock if follower is not None else contextlib.nullcontext()
     send(("ready", StoreInfo(store.name, store.triple_count(), tuple(store.named_graphs()))))
     while True:
         header = jobs.read(LENGTH.size)
@@ -116,12 +145,13 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
             break
         job = Job(*pickle.loads(jobs.read(LENGTH.unpack(header)[0])))
         try:
-            if follower is not None:
-                follower.catch_up()
-            reply: tuple[object, ...] = (
-                "ok",
-                *answer(store, job, config.allowed_services).fields(),
-            )
+            with lock:
+                if follower is not None:
+                    follower.catch_up()
+                reply: tuple[object, ...] = (
+                    "ok",
+                    *answer(store, job, config.allowed_services).fields(),
+                )
         except DiploKGError as exc:
             reply = ("error", exc)
         except PermissionError as exc:  # the network guard stopped a fetch

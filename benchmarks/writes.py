@@ -12,8 +12,9 @@ by `diplokg serve --store oxigraph:DIR --write-tokens FILE` with its default two
              with the SHACL report. Median, p95, p99, max in ms. Target: under 50 ms each.
   sustained  `--readers` threads of distinct point lookups (SELECT ?p ?o WHERE { <entity> ?p ?o }
              LIMIT n, never the same query twice, each thread at most `--read-rate` per second)
-             for `--duration` s alone; then `--writers` threads of commits as fast as they are
-             answered, alone; then both at once. Commits/s (target: at least 200/s) and the
+             for `--duration` s alone; then `--writers` connections of wrk committing as fast as
+             they are answered (benchmarks/commits.lua, each commit a new one), alone; then both
+             at once. Commits/s (target: at least 200/s) and the
              reads' p50/p99 with and without the writers (target: p99 less than 2x).
   kill       `--kill-writes` commits from `--writers` threads, the whole server process group
              (server, writer, query workers) killed with SIGKILL `--kills` times while writes
@@ -44,6 +45,7 @@ import itertools
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -70,6 +72,9 @@ from benchmarks.workload import ACCEPT  # noqa: E402
 WORLD_SEED = 1
 AGENT = "bench"
 CHANGE_LOG = "diplokg-changes.rdfp"
+#: wrk's threads for the writers' connections, and its script.
+WRK_THREADS = 2
+COMMITS_LUA = ROOT / "benchmarks" / "commits.lua"
 UPDATE = "application/sparql-update"
 TARGET_LATENCY_MS = 50.0
 TARGET_COMMITS_PER_S = 200.0
@@ -445,21 +450,6 @@ def reader(base: str, reads: Reads, rate: float, until: float, tally: Tally) -> 
                 next_at = time.monotonic()
 
 
-def writer(base: str, token: str, facts: Facts, until: float, tally: Tally) -> None:
-    """One writer: commits back to back until `until`."""
-    with httpx.Client(base_url=base, headers=write_headers(token), timeout=120) as client:
-        while time.monotonic() < until:
-            try:
-                ms, response = commit_once(client, facts.text(facts.next_number()))
-            except httpx.TransportError as exc:
-                tally.error(type(exc).__name__)
-                continue
-            if response.status_code == 200:
-                tally.add(ms)
-            else:
-                tally.error(str(response.status_code))
-
-
 @dataclass(frozen=True)
 class Sustained:
     label: str
@@ -486,32 +476,64 @@ def run_threads(
     writers: int,
     readers: int,
 ) -> Sustained:
+    """`readers` reader threads and `writers` wrk connections committing, for `duration` s."""
     until = time.monotonic() + args.duration
-    written, read = Tally(), Tally()
+    read = Tally()
     threads = [
-        threading.Thread(target=writer, args=(server.base, token, facts, until, written))
-        for _ in range(writers)
-    ] + [
         threading.Thread(target=reader, args=(server.base, reads, args.read_rate, until, read))
         for _ in range(readers)
     ]
     started = time.monotonic()
     for thread in threads:
         thread.start()
+    commits, latency, errors, writing_s = 0, Latency.of([]), {}, 0.0
+    if writers:
+        commits, latency, errors, writing_s = wrk_writers(server.base, token, facts, writers, args)
     for thread in threads:
         thread.join()
     seconds = time.monotonic() - started
-    errors = {f"write {k}": v for k, v in written.errors.items()}
     errors |= {f"read {k}": v for k, v in read.errors.items()}
     return Sustained(
         label,
-        seconds,
-        len(written.latencies_ms),
-        Latency.of(written.latencies_ms),
+        writing_s or seconds,
+        commits,
+        latency,
         Latency.of(read.latencies_ms),
         len(read.latencies_ms) / seconds,
         errors,
     )
+
+
+#: Commits prepared per second of a sustained phase: more than the server could take.
+PREPARED_PER_S = 800
+
+
+def wrk_writers(
+    base: str, token: str, facts: Facts, writers: int, args: argparse.Namespace
+) -> tuple[int, Latency, dict[str, int], float]:
+    """`writers` wrk connections, each committing as soon as its last commit is answered
+    (benchmarks/commits.lua): commits answered 2xx, their latency, the errors, and the seconds
+    wrk wrote for. wrk is C: its own share of the machine is small beside a Python client's
+    (httpx threads took a third of a core here, which the server then lacked)."""
+    count = int(args.duration * PREPARED_PER_S) + 1000
+    texts = (facts.text(facts.next_number()) for _ in range(count))
+    with tempfile.NamedTemporaryFile(prefix="diplokg-commits-", suffix=".bin") as bodies:
+        bodies.write(b"\0".join(t.encode("utf-8") for t in texts))
+        bodies.flush()
+        wrk_threads = min(WRK_THREADS, writers)
+        argv = ["wrk", f"-t{wrk_threads}", f"-c{writers}", f"-d{int(args.duration)}s"]
+        argv += ["--latency", "--timeout", "60s", "-s", str(COMMITS_LUA), base, "--"]
+        argv += [bodies.name, token, str(wrk_threads)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=args.duration + 120)
+    found = re.search(r"commits: (.*)", done.stdout)
+    if done.returncode != 0 or found is None:
+        sys.exit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    f = {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", found.group(1))}
+    errors = {k: f[k] for k in ("non2xx", "socket") if f[k]}
+    answered = f["requests"] - f["non2xx"]
+    seconds = f["duration_us"] / 1e6
+    ms = [f[k] / 1000 for k in ("p50_us", "p95_us", "p99_us", "max_us")]
+    return answered, Latency(answered, *ms), errors, seconds
 
 
 def print_sustained(s: Sustained) -> None:
@@ -1026,6 +1048,8 @@ def server_phases(
 
 def main() -> None:
     args = parse_args()
+    if not args.skip_sustained and shutil.which("wrk") is None:
+        sys.exit("wrk is needed for the sustained phase: apt-get install wrk (or --skip-sustained)")
     print(
         f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"

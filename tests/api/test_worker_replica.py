@@ -1,0 +1,56 @@
+"""A query worker's replica follows the change log while it is idle, and never applies a
+commit while a query holds its lock."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rdflib import Literal, URIRef
+
+from api.worker import Replica
+from graph.stores import open_store_spec
+from graph.writes.delta import Delta, Patch
+from graph.writes.log import ChangeLog
+
+GRAPH = URIRef("https://w3id.org/diplokg/graph/curated-replica-test")
+LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+
+
+def _commit(log: ChangeLog, n: int, previous: str | None) -> str:
+    node = URIRef(f"https://w3id.org/diplokg/resource/replica-test-{n}")
+    commit = f"https://w3id.org/diplokg/commit/replica-test-{n}"
+    delta = Delta(frozenset(), frozenset({(node, LABEL, Literal(f"replica test {n}"), GRAPH)}))
+    log.append(Patch.of(commit, previous, delta))
+    return commit
+
+
+def _has(store: object, n: int) -> bool:
+    ask = f'ASK {{ GRAPH <{GRAPH}> {{ ?s <{LABEL}> "replica test {n}" }} }}'
+    return b"true" in store.query(ask).serialize("json")  # type: ignore[attr-defined]
+
+
+def _within(seconds: float, condition: object) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_an_idle_replica_catches_up_by_itself_and_waits_for_the_query_lock(
+    built_dir: Path, tmp_path: Path
+) -> None:
+    store = open_store_spec("oxigraph", built_dir, ())
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    replica = Replica(store, log.path)
+    replica.follow(every=0.01)
+    first = _commit(log, 1, None)
+    assert _within(5, lambda: _has(store, 1)), "the idle replica never applied the commit"
+    with replica.lock:  # a query runs: nothing is applied under it
+        _commit(log, 2, first)
+        time.sleep(0.2)
+        assert not _has(store, 2)
+    assert _within(5, lambda: _has(store, 2))
+    store.close()
