@@ -11,6 +11,7 @@ here, and a batch shares one log write (group commit).
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -159,6 +160,11 @@ def _serve(config: WriterConfig, jobs: BinaryIO, send: Callable[[object], None])
         logging.getLogger(__name__).exception("the writer could not start")
         send(("failed", StoreError(f"{type(exc).__name__}: {exc}")))
         return
+    # What start-up made (the shapes, the ontology's terms, the modules) lives as long as the
+    # writer: out of the collector's sight, so that a full collection walks only what commits
+    # made since (a walk over it all stopped the writer for 0.3 s at a time).
+    gc.collect()
+    gc.freeze()
     send(("ready", info))
     while True:
         header = jobs.read(LENGTH.size)

@@ -28,7 +28,7 @@ from api.writer import WriterConfig, WriterInfo
 from graph.errors import DiploKGError, StoreError, StoreUnavailable
 from graph.writes.commits import Commit, is_commit_graph
 from graph.writes.delta import Patch
-from graph.writes.log import LogFollower
+from graph.writes.log import LogFollower, read_patch
 from graph.writes.repository import CommitResult, WriteRequest
 
 log = logging.getLogger(__name__)
@@ -118,10 +118,20 @@ class Tokens:
 
 @dataclass(frozen=True)
 class ChangeEntry:
-    """One commit as /changes lists it."""
+    """One commit as /changes lists it: its record, and where its transaction lies in the
+    change log (read back when asked for, never kept)."""
 
     commit: Commit
-    patch: Patch
+    log: Path
+    offset: int
+    length: int
+
+    @property
+    def patch(self) -> Patch:
+        patch = read_patch(self.log, self.offset, self.length)
+        if patch is None:  # the log changed under the server: only a new server reads it anew
+            raise StoreError(f"the change log {self.log} no longer holds commit {self.commit.id}")
+        return patch
 
 
 class WriteService:
@@ -286,10 +296,11 @@ class WriteService:
 
     def history(self) -> list[ChangeEntry]:
         """Every commit in the change log, oldest first (read from the log, as the replicas do)."""
-        for patch in self._follower.new_patches():
+        for patch, offset, length in self._follower.new_located():
             commit_id = patch.id.rsplit("/", 1)[-1]
             record = [q for op, q in patch.operations if op == "A" and is_commit_graph(q[3])]
-            self._history.append(ChangeEntry(Commit.from_quads(commit_id, record), patch))
+            commit = Commit.from_quads(commit_id, record)
+            self._history.append(ChangeEntry(commit, self.log_path, offset, length))
         return self._history
 
     def entry(self, commit_id: str) -> ChangeEntry | None:

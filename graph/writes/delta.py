@@ -59,7 +59,9 @@ def nt(term: Node | None) -> str:
         return ""
     found = _NT.get(term)
     if found is None:
-        found = _keep(_NT, term, str(to_ox(term)))
+        found = str(to_ox(term))
+        if _worth_keeping(term):
+            _keep(_NT, term, found)
     return found
 
 
@@ -164,6 +166,7 @@ def _parse_ops(ops: list[tuple[str, str]], number: int) -> Iterator[tuple[str, Q
 
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_UNKEPT_DATATYPES = {_XSD_STRING, "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
 
 
 def canonical(term: Node) -> Node:
@@ -181,12 +184,14 @@ def canonical_quad(quad: Quad) -> Quad:
     return (s, p, canonical(o), g)
 
 
-#: Terms converted lately, each way: the same states, articles, predicates and graphs come back
-#: commit after commit, and building an rdflib Literal costs up to 12 µs (a lookup, 0.1 µs).
-#: Each map is emptied when it reaches `TERMS_KEPT`. rdflib compares literals by their lexical
-#: form (and language tags without case, as Oxigraph stores them), so a key never stands for
-#: another term.
-TERMS_KEPT = 100_000
+#: IRIs and typed literals converted lately, each way: the same states, articles, predicates,
+#: graphs and dates come back commit after commit, and building an rdflib typed literal costs
+#: up to 12 µs (a lookup, 0.1 µs). Plain and language-tagged literals (labels, excerpts) are
+#: mostly new each time: they are not kept, so that the maps hold no one-off terms for the
+#: garbage collector to walk. Each map is emptied when it reaches `TERMS_KEPT`. rdflib compares
+#: literals by their lexical form (and language tags without case, as Oxigraph stores them), so
+#: a key never stands for another term.
+TERMS_KEPT = 50_000
 K = TypeVar("K")
 V = TypeVar("V")
 _FROM_OX: dict[object, Node] = {}
@@ -201,10 +206,16 @@ def _keep(kept: dict[K, V], key: K, value: V) -> V:
     return value
 
 
+def _worth_keeping(term: Node) -> bool:
+    return not isinstance(term, Literal) or term.datatype is not None
+
+
 def from_ox(term: object) -> Node:
     found = _FROM_OX.get(term)
     if found is None:
-        found = _keep(_FROM_OX, term, _from_ox(term))
+        found = _from_ox(term)
+        if not isinstance(term, ox.Literal) or term.datatype.value not in _UNKEPT_DATATYPES:
+            _keep(_FROM_OX, term, found)
     return found
 
 
@@ -232,7 +243,9 @@ def from_ox_quad(quad: ox.Quad) -> Quad:
 def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     found = _TO_OX.get(term)
     if found is None:
-        found = _keep(_TO_OX, term, _to_ox(term))
+        found = _to_ox(term)
+        if _worth_keeping(term):
+            _keep(_TO_OX, term, found)
     return found
 
 

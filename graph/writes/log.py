@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,14 +20,22 @@ log = logging.getLogger(__name__)
 
 
 class ChangeLog:
-    """The log file, opened by the one writer."""
+    """The log file, opened by the one writer. What it keeps of each transaction is where it
+    lies in the file (a commit is read back from disk when asked for: a server that has taken
+    a million commits holds no million patches, and no collector walks them)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.patches: list[Patch] = []
+        #: Commit id (the last segment of its IRI) -> (offset, length) of its transaction.
+        self._where: dict[str, tuple[int, int]] = {}
+        self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._where)
 
     def recover(self) -> list[Patch]:
-        """Read every complete transaction; cut a torn tail off the file (never acknowledged)."""
+        """Every complete transaction, in order; a torn tail (never acknowledged) is cut off
+        the file. The list is the caller's: the log keeps only where each one lies."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = self.path.read_bytes() if self.path.exists() else b""
         keep = complete_length(data)
@@ -40,8 +49,16 @@ class ChangeLog:
                 f.truncate(keep)
                 f.flush()
                 os.fsync(f.fileno())
-        self.patches = list(parse_patches(data[:keep].decode("utf-8")))
-        return self.patches
+        self._where.clear()
+        self._size = 0
+        patches: list[Patch] = []
+        for chunk in _transactions(data[:keep]):
+            found = list(parse_patches(chunk.decode("utf-8")))
+            for patch in found:  # none for an aborted transaction
+                self._where[_short(patch.id)] = (self._size, len(chunk))
+            patches.extend(found)
+            self._size += len(chunk)
+        return patches
 
     def append(self, patch: Patch) -> None:
         """Write one transaction and wait until it is on disk."""
@@ -49,7 +66,8 @@ class ChangeLog:
 
     def append_all(self, patches: list[Patch]) -> None:
         """Write transactions, in order, and wait once until they are on disk (group commit)."""
-        data = "".join(p.text() for p in patches).encode("utf-8")
+        texts = [p.text().encode("utf-8") for p in patches]
+        data = b"".join(texts)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             written = 0
@@ -58,13 +76,42 @@ class ChangeLog:
             os.fsync(fd)
         finally:
             os.close(fd)
-        self.patches.extend(patches)
+        for patch, text in zip(patches, texts, strict=True):
+            self._where[_short(patch.id)] = (self._size, len(text))
+            self._size += len(text)
 
     def find(self, commit_id: str) -> Patch | None:
-        for patch in self.patches:
-            if patch.id.endswith("/" + commit_id):
-                return patch
-        return None
+        """The transaction of a commit, read back from the file (None: no such commit)."""
+        where = self._where.get(commit_id)
+        if where is None:
+            return None
+        return read_patch(self.path, *where)
+
+
+def read_patch(path: Path, offset: int, length: int) -> Patch | None:
+    """The transaction at `offset` in a change log (None for an aborted one)."""
+    with path.open("rb") as f:
+        f.seek(offset)
+        chunk = f.read(length)
+    return next(parse_patches(chunk.decode("utf-8")), None)
+
+
+_END = re.compile(rb"^T[CA] \.\n", re.MULTILINE)
+
+
+def _transactions(data: bytes) -> list[bytes]:
+    """The log's transactions, each up to and including its `TC .` (or `TA .`) line. No line of
+    a transaction but its last starts so: an N-Quads line escapes the line ends of literals."""
+    chunks = []
+    start = 0
+    for end in _END.finditer(data):
+        chunks.append(data[start : end.end()])
+        start = end.end()
+    return chunks
+
+
+def _short(commit_iri: str) -> str:
+    return commit_iri.rsplit("/", 1)[-1]
 
 
 class LogFollower:
@@ -74,24 +121,37 @@ class LogFollower:
         self.path = path
         self.offset = 0
 
-    def _new_text(self) -> str:
-        """The complete transactions written since the last call ("" when none: one stat)."""
+    def _new_bytes(self) -> bytes:
+        """The complete transactions written since the last call (b"" when none: one stat)."""
         try:
             size = os.stat(self.path).st_size
         except FileNotFoundError:
-            return ""
+            return b""
         if size <= self.offset:
-            return ""
+            return b""
         with self.path.open("rb") as f:
             f.seek(self.offset)
             data = f.read(size - self.offset)
         keep = complete_length(data)
         self.offset += keep
-        return data[:keep].decode("utf-8")
+        return data[:keep]
+
+    def _new_text(self) -> str:
+        return self._new_bytes().decode("utf-8")
 
     def new_patches(self) -> list[Patch]:
         text = self._new_text()
         return list(parse_patches(text)) if text else []
+
+    def new_located(self) -> list[tuple[Patch, int, int]]:
+        """The new transactions, each with its offset and length in the file (to read it back
+        later instead of keeping it)."""
+        position = self.offset
+        located: list[tuple[Patch, int, int]] = []
+        for chunk in _transactions(self._new_bytes()):
+            located.extend((p, position, len(chunk)) for p in parse_patches(chunk.decode("utf-8")))
+            position += len(chunk)
+        return located
 
     def new_operations(self) -> list[tuple[str, ox.Quad]]:
         """The operations of the new transactions, in order, as pyoxigraph quads: what a
