@@ -28,6 +28,7 @@ from api.pool import LENGTH, frame
 from graph.dumps import dataset_digest
 from graph.errors import DiploKGError, StoreError
 from graph.stores import parse_store_spec
+from graph.writes.backends import OxigraphBackend
 from graph.writes.check import CommitCheck
 from graph.writes.delta import Quad
 from graph.writes.log import ChangeLog
@@ -84,7 +85,6 @@ def open_repository(config: WriterConfig) -> tuple[Repository, WriterInfo]:
     digest = dataset_digest(config.dataset)
     if kind == "oxigraph" and "path" in options:
         from graph.stores.oxigraph import OxigraphStore
-        from graph.writes.backends import OxigraphBackend
 
         store = OxigraphStore(options["path"], writable=True)
         store.load_dataset(config.dataset)
@@ -165,6 +165,12 @@ def _serve(config: WriterConfig, jobs: BinaryIO, send: Callable[[object], None])
     # made since (a walk over it all stopped the writer for 0.3 s at a time).
     gc.collect()
     gc.freeze()
+    # With oxigraph:DIR the query workers read replicas that follow the change log, so a write
+    # is answered once logged, and the store catches up in a thread while the next batch is
+    # checked (Repository.apply_in_background). A remote store's readers read the store
+    # itself: there a write is answered once applied.
+    if isinstance(repository.backend, OxigraphBackend):
+        repository.apply_in_background()
     send(("ready", info))
     while True:
         header = jobs.read(LENGTH.size)
@@ -185,6 +191,7 @@ def _serve(config: WriterConfig, jobs: BinaryIO, send: Callable[[object], None])
             logging.getLogger(__name__).exception("write failed")
             reply = ("error", StoreError(f"{type(exc).__name__}: {exc}"))
         send(reply)
+    repository.drain()  # the server closed our input: leave the store whole
 
 
 def main(argv: list[str]) -> None:

@@ -107,9 +107,11 @@ class Overlay:
     ) -> Iterator[Quad]:
         if o is not None:
             o = canonical(o)
-        removed = self._removed
+        removed, added = self._removed, self._added
         for quad in self.base.quads(s, p, o, graph, any_graph=any_graph):
-            if not removed or quad not in removed:
+            # A staged addition the base holds too (its batch was applied to the store since,
+            # see Repository.apply_in_background) is yielded once, below.
+            if (not removed or quad not in removed) and (not added or quad not in added):
                 yield quad
         if not self._added:
             return

@@ -11,7 +11,10 @@ commits the store does not have. Requests are serialized by the caller (one writ
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from rdflib import URIRef
@@ -24,7 +27,7 @@ from graph.writes.check import CheckOutcome, CommitCheck, Neighbourhood
 from graph.writes.commits import Commit, commit_iri, is_commit_graph, new_id, now
 from graph.writes.delta import Delta, Patch
 from graph.writes.log import ChangeLog
-from graph.writes.overlay import Overlay
+from graph.writes.overlay import Base, Overlay
 from graph.writes.update import (
     GraphOperation,
     UpdateFailed,
@@ -167,6 +170,54 @@ class Repository:
         self.unapplied = False
         #: The number of the last commit in the log.
         self.sequence = 0
+        #: Batches logged but not yet applied to the store, oldest first (background applying):
+        #: the next batch is evaluated over the last of them, which stands on the ones before.
+        self._pending: deque[Overlay] = deque()
+        self._chain = threading.Lock()
+        self._applier: queue.Queue[tuple[Overlay, Delta]] | None = None
+
+    def apply_in_background(self) -> None:
+        """From now on a batch is applied to the store by a thread of its own: `commit_batch`
+        returns once its commits are logged (durable, and what the replicas read), while the
+        store catches up behind it and the next batch is evaluated and checked. At most one
+        batch waits to be applied (`commit_batch` waits for room), so the writer is never more
+        than two batches ahead of its store."""
+        if self._applier is None:
+            self._applier = queue.Queue(maxsize=1)
+            threading.Thread(target=self._apply_loop, name="applier", daemon=True).start()
+
+    def drain(self) -> None:
+        """Wait until every logged batch has been applied (or has failed to be)."""
+        if self._applier is not None:
+            self._applier.join()
+
+    def _base(self) -> Base:
+        """What a new batch stands on: the last batch not yet applied, or the store."""
+        with self._chain:
+            return self._pending[-1] if self._pending else self.backend
+
+    def _apply_loop(self) -> None:
+        assert self._applier is not None
+        while True:
+            batch, delta = self._applier.get()
+            try:
+                if not self.unapplied:  # after a failure, recovery applies the rest in order
+                    mark = time.perf_counter()
+                    self.backend.apply(delta.removed, delta.added)
+                    log.debug("batch applied in %.1f ms", _ms(mark))
+                    with self._chain:
+                        assert self._pending[0] is batch
+                        self._pending.popleft()
+                        if self._pending:  # the next batch now stands on the store itself
+                            self._pending[0].base = self.backend
+            except DiploKGError as exc:
+                self.unapplied = True
+                log.error("a logged batch could not be applied yet: %s", exc)
+            except Exception:  # never lose the thread: the next commit recovers from the log
+                self.unapplied = True
+                log.exception("a logged batch could not be applied yet")
+            finally:
+                self._applier.task_done()
 
     @property
     def etag(self) -> str:
@@ -239,13 +290,17 @@ class Repository:
         A failure to apply, after the log write, fails every accepted request of the batch:
         they are in the log and reach the store before the next commit or on the next start."""
         if self.unapplied:  # logged but not applied earlier: apply it now
+            self.drain()
+            with self._chain:
+                self._pending.clear()
             self.recover(rebuilt=False)
             self.unapplied = False
         clock = time.perf_counter()
-        batch = Overlay(self.backend)
+        base = self._base()
+        batch = Overlay(base)
         prepared = self._checked_together(requests, batch) if len(requests) > 1 else None
         if prepared is None:
-            batch = Overlay(self.backend)
+            batch = Overlay(base)
             prepared = [self._try(request, batch) for request in requests]
         outcomes = [outcome for outcome, _ in prepared]
         patches = [patch for _, patch in prepared if patch is not None]
@@ -255,28 +310,38 @@ class Repository:
         self.changes.append_all(patches)
         logged = _ms(mark)
         total = batch.delta()
+        # Nothing read of these nodes before this batch may serve a later one (the nodes of
+        # batches not yet applied are read through them, never from what was kept).
         self.check.forget({q[0] for q in (*total.removed, *total.added)})
-        mark = time.perf_counter()
-        try:
-            self.backend.apply(total.removed, total.added)
-        except DiploKGError as exc:
-            # Logged, not applied: applied before the next commit, or on the next start
-            # (recover); the replicas that follow the log see it now. Never lost.
-            self.unapplied = True
-            log.error("%d logged commit(s) could not be applied yet: %s", len(patches), exc)
-            return [exc if isinstance(o, CommitResult) and o.commit else o for o in outcomes]
-        applied = _ms(mark)
+        applied: float | None = None
+        if self._applier is not None:
+            with self._chain:
+                self._pending.append(batch)
+            self._applier.put((batch, total))  # waits while another batch waits already
+        else:
+            mark = time.perf_counter()
+            try:
+                self.backend.apply(total.removed, total.added)
+            except DiploKGError as exc:
+                # Logged, not applied: applied before the next commit, or on the next start
+                # (recover); the replicas that follow the log see it now. Never lost.
+                self.unapplied = True
+                log.error("%d logged commit(s) could not be applied yet: %s", len(patches), exc)
+                return [exc if isinstance(o, CommitResult) and o.commit else o for o in outcomes]
+            applied = _ms(mark)
         for outcome in outcomes:
             if isinstance(outcome, CommitResult) and outcome.commit is not None:
-                outcome.timings.update(log=logged, apply=applied, total=_ms(clock))
+                outcome.timings.update(log=logged, total=_ms(clock))
+                if applied is not None:
+                    outcome.timings["apply"] = applied
                 c = outcome.commit
                 t = outcome.timings
                 log.info(
                     "commit %s by %s: -%d +%d quads, %d focus node(s), %.1f ms "
-                    "(evaluate %.1f, check %.1f, log %.1f, apply %.1f; batch of %d)",
+                    "(evaluate %.1f, check %.1f, log %.1f, apply %s; batch of %d)",
                     c.id, c.agent, c.removed, c.added, outcome.focus_nodes, t["total"],
-                    t.get("evaluate", 0.0), t.get("check", 0.0), t["log"], t["apply"],
-                    len(requests),
+                    t.get("evaluate", 0.0), t.get("check", 0.0), t["log"],
+                    "in the background" if applied is None else f"{applied:.1f}", len(requests),
                 )  # fmt: skip
         return outcomes
 

@@ -3,7 +3,8 @@ recovered after a crash and replayed on a new build."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -12,11 +13,12 @@ from rdflib import URIRef
 from rdflib.namespace import RDFS
 
 from graph.dumps import dump_path
+from graph.errors import StoreError
 from graph.namespaces import sparql_prologue
 from graph.writes.backends import OxigraphBackend
 from graph.writes.check import CommitCheck
 from graph.writes.commits import commit_iri
-from graph.writes.delta import Patch, parse_patches
+from graph.writes.delta import Patch, Quad, parse_patches
 from graph.writes.log import ChangeLog
 from graph.writes.repository import (
     CommitNotFound,
@@ -306,3 +308,80 @@ def test_independent_commits_of_a_batch_are_checked_together_with_the_same_outco
         ]
     )
     assert kept.commit is not None and isinstance(refused, ShapesViolation)  # type: ignore[union-attr]
+
+
+class _GatedBackend(OxigraphBackend):
+    """An Oxigraph backend whose `apply` waits for a gate (and fails while `fail` is set)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        super().__init__(store)
+        self.gate = threading.Event()
+        self.fail = False
+
+    def apply(self, removed: Iterable[Quad], added: Iterable[Quad]) -> None:
+        self.gate.wait(timeout=30)
+        if self.fail:
+            raise StoreError("the disk is full (a test)")
+        super().apply(removed, added)
+
+
+@pytest.fixture()
+def gated(built_dir: Path, check: CommitCheck, tmp_path: Path) -> Iterator[Repository]:
+    store = fresh_store(built_dir)
+    repository = Repository(
+        _GatedBackend(store),
+        ChangeLog(tmp_path / "log.rdfp"),
+        check,
+        build_tag="0" * 64,
+        triples=len(store),
+    )
+    repository.recover(rebuilt=True)
+    repository.apply_in_background()
+    yield repository
+    repository.backend.gate.set()  # type: ignore[attr-defined]
+    repository.drain()
+
+
+def test_in_the_background_a_batch_stands_on_the_batches_not_yet_applied(
+    gated: Repository,
+) -> None:
+    """Answered once logged; the next commits are evaluated and checked over the batches the
+    store does not hold yet, and the store ends as if each had been applied in turn."""
+    first = update(gated, GOOD).commit  # type: ignore[attr-defined]
+    assert not ask(gated, "ASK { res:recognition-test ?p ?o }")  # logged, not applied yet
+    # Depends on the first: deletes what it added (found through it, not in the store).
+    second = update(
+        gated,
+        "DELETE { GRAPH ?g { res:recognition-test dk:evidence ?e } } "
+        "INSERT { GRAPH ?g { res:recognition-test dk:evidence "
+        '"Russia has officially recognized the Taliban government (edited)." } } '
+        "WHERE { GRAPH ?g { res:recognition-test dk:evidence ?e } }",
+    ).commit  # type: ignore[attr-defined]
+    assert second.removed == 1 and second.added == 1 and second.previous == first.id
+    # The shapes see the pending batches too: removing the evidence is refused.
+    with pytest.raises(ShapesViolation):
+        update(gated, "DELETE WHERE { GRAPH ?g { res:recognition-test dk:evidence ?e } }")
+    gated.backend.gate.set()  # type: ignore[attr-defined]
+    gated.drain()
+    assert ask(gated, 'ASK { res:recognition-test dk:evidence ?e FILTER(CONTAINS(?e, "edited")) }')
+    assert not ask(
+        gated, 'ASK { res:recognition-test dk:evidence ?e FILTER(!CONTAINS(?e, "edited")) }'
+    )
+    assert len(gated.changes) == 2
+
+
+def test_a_batch_that_fails_to_apply_in_the_background_is_applied_by_the_next_commit(
+    gated: Repository,
+) -> None:
+    backend: _GatedBackend = gated.backend  # type: ignore[assignment]
+    backend.fail = True
+    backend.gate.set()
+    update(gated, GOOD)  # logged: answered; applying it fails
+    gated.drain()
+    assert gated.unapplied and not ask(gated, "ASK { res:recognition-test ?p ?o }")
+    backend.fail = False
+    update(gated, GOOD.replace("recognition-test", "recognition-test-2"))
+    gated.drain()
+    assert ask(gated, "ASK { res:recognition-test dk:recognizingState res:russia }")
+    assert ask(gated, "ASK { res:recognition-test-2 dk:recognizingState res:russia }")
+    assert not gated.unapplied
