@@ -194,8 +194,15 @@ def _serve(config: WriterConfig, jobs: BinaryIO, send: Callable[[object], None])
     repository.drain()  # the server closed our input: leave the store whole
 
 
+#: The writer's scheduling priority below the server's and the query workers' (os.nice): when
+#: the machine is busy, reads go first and writes take what is left.
+WRITER_NICENESS = 5
+
+
 def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s writer: %(message)s")
+    with contextlib.suppress(OSError):
+        os.nice(WRITER_NICENESS)
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     serve(WriterConfig.from_json(argv[0]), sys.stdin.buffer, replies)
