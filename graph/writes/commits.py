@@ -19,13 +19,14 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
 
 from graph.namespaces import BASE, DK
-from graph.writes.delta import Delta, Quad, quad_line, sorted_quads
+from graph.writes.delta import Delta, Quad
 
 
 def patch_lines(delta: Delta) -> str:
     """The change as RDF Patch operations: `D` lines, then `A` lines, each sorted."""
-    lines = [f"D {quad_line(q)}" for q in sorted_quads(delta.removed)]
-    lines += [f"A {quad_line(q)}" for q in sorted_quads(delta.added)]
+    removed, added = delta.ordered
+    lines = [f"D {line}" for line, _ in removed]
+    lines += [f"A {line}" for line, _ in added]
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
 import pyoxigraph as ox
@@ -33,6 +34,12 @@ class Delta:
 
     def __bool__(self) -> bool:
         return bool(self.removed or self.added)
+
+    @cached_property
+    def ordered(self) -> tuple[tuple[tuple[str, Quad], ...], tuple[tuple[str, Quad], ...]]:
+        """The removed quads, then the added ones, each with its N-Quads line and sorted by it
+        (the commit record, the log and the patch text all write them so: worked out once)."""
+        return _by_line(self.removed), _by_line(self.added)
 
     def inverse(self) -> Delta:
         return Delta(removed=self.added, added=self.removed)
@@ -73,7 +80,11 @@ def quad_line(quad: Quad) -> str:
 
 def sorted_quads(quads: Iterable[Quad]) -> list[Quad]:
     """Quads in a stable order (by their N-Quads lines)."""
-    return sorted(quads, key=quad_line)
+    return [q for _, q in _by_line(quads)]
+
+
+def _by_line(quads: Iterable[Quad]) -> tuple[tuple[str, Quad], ...]:
+    return tuple(sorted(((quad_line(q), q) for q in quads), key=lambda pair: pair[0]))
 
 
 @dataclass(frozen=True)
@@ -84,20 +95,28 @@ class Patch:
     previous: str | None
     #: ("D" | "A", quad), removals first.
     operations: tuple[tuple[str, Quad], ...]
+    #: Each operation's N-Quads line, when known already (not part of the patch's identity).
+    lines: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, id: str, previous: str | None, delta: Delta, extra: Iterable[Quad] = ()) -> Patch:
-        ops = [("D", q) for q in sorted_quads(delta.removed)]
-        ops += [("A", q) for q in sorted_quads(delta.added)]
-        ops += [("A", q) for q in extra]
-        return cls(id, previous, tuple(ops))
+        removed, added = delta.ordered
+        more = [(quad_line(q), q) for q in extra]
+        ops = [("D", q) for _, q in removed] + [("A", q) for _, q in (*added, *more)]
+        lines = [line for line, _ in (*removed, *added, *more)]
+        return cls(id, previous, tuple(ops), tuple(lines))
 
     def text(self) -> str:
         lines = [f"H id <{self.id}> ."]
         if self.previous:
             lines.append(f"H prev <{self.previous}> .")
         lines.append("TX .")
-        lines += [f"{op} {quad_line(q)}" for op, q in self.operations]
+        if self.lines is not None:
+            lines += [
+                f"{op} {line}" for (op, _), line in zip(self.operations, self.lines, strict=True)
+            ]
+        else:
+            lines += [f"{op} {quad_line(q)}" for op, q in self.operations]
         lines.append("TC .")
         return "\n".join(lines) + "\n"
 
