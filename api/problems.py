@@ -176,16 +176,23 @@ def _write_problem(exc: DiploKGError) -> Problem | None:
     return None
 
 
+def error_response(request: Request, exc: Exception) -> Response:
+    """The problem+json answer to an error raised by a handler called outside the framework's
+    routing (the app's own handlers, below, answer the same)."""
+    if isinstance(exc, Problem):
+        return exc.response(request.url.path)
+    if isinstance(exc, DiploKGError):
+        return from_domain(exc).response(request.url.path)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = Problem(500, "internal", "Internal server error", "an unexpected error occurred")
+    return body.response(request.url.path)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error (ours, Starlette's, unexpected) into problem+json."""
 
-    async def problem(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Problem)
-        return exc.response(request.url.path)
-
-    async def domain(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, DiploKGError)
-        return from_domain(exc).response(request.url.path)
+    async def ours(request: Request, exc: Exception) -> Response:
+        return error_response(request, exc)
 
     async def http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -200,13 +207,8 @@ def install(app: FastAPI) -> None:
         detail = "; ".join(str(e.get("msg", e)) for e in exc.errors())
         return Problem(400, "bad-request", "Bad request", detail).response(request.url.path)
 
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        body = Problem(500, "internal", "Internal server error", "an unexpected error occurred")
-        return body.response(request.url.path)
-
-    app.add_exception_handler(Problem, problem)
-    app.add_exception_handler(DiploKGError, domain)
+    app.add_exception_handler(Problem, ours)
+    app.add_exception_handler(DiploKGError, ours)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(RequestValidationError, invalid)
-    app.add_exception_handler(Exception, unexpected)
+    app.add_exception_handler(Exception, ours)

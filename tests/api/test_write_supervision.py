@@ -93,3 +93,21 @@ def test_a_write_past_the_time_limit_stops_the_writer_not_the_server(
         assert answer.headers["Retry-After"]
         assert answer.headers["Content-Type"].startswith("application/problem+json")
         assert client.get("/healthz").status_code == 200
+
+
+def test_an_update_from_another_origin_gets_the_apps_cors_headers(settings: Settings) -> None:
+    """POST /update is answered ahead of the framework's routing: behind the same CORS as the
+    rest of the app, and its errors in the same problem+json."""
+    cors = dataclasses.replace(settings, cors_origins=("https://curators.example",))
+    with TestClient(create_app(cors)) as client:
+        origin = {"Origin": "https://curators.example"}
+        answer = client.post("/update", content=_insert(1), headers={**AUTH, **origin})
+        assert answer.status_code == 200
+        assert answer.headers["Access-Control-Allow-Origin"] == "https://curators.example"
+        refused = client.post("/update", content=_insert(2), headers=origin)
+        assert refused.status_code == 401
+        assert refused.headers["Access-Control-Allow-Origin"] == "https://curators.example"
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+        other = client.post("/update", content=_insert(3), headers={**AUTH, "Origin": "https://x"})
+        assert "Access-Control-Allow-Origin" not in other.headers
