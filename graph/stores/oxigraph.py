@@ -384,15 +384,23 @@ class OxigraphStore(Store):
         replica following the log. Idempotent: a quad already removed or added is skipped."""
         store = self._require()
         emptied = set()
+        adding: set[ox.Quad] = set()  # a run of additions, added in one transaction
         for code, quad in operations:
-            present = quad in store
-            if code == "D" and present:
+            if code == "A":
+                if quad not in store:
+                    adding.add(quad)
+                continue
+            if adding:
+                store.extend(adding)
+                self._triples += len(adding)
+                adding = set()
+            if quad in store:
                 store.remove(quad)
                 self._triples -= 1
                 emptied.add(quad.graph_name)
-            elif code == "A" and not present:
-                store.add(quad)
-                self._triples += 1
+        if adding:
+            store.extend(adding)
+            self._triples += len(adding)
         for graph in emptied:  # a graph exists while it holds a triple (docs/writes.md)
             if (
                 isinstance(graph, ox.NamedNode)

@@ -59,6 +59,15 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# The record's terms, looked up once (an rdflib namespace's attribute costs a microsecond).
+_TYPE, _LABEL, _COMMENT, _DATETIME = RDF.type, RDFS.label, RDFS.comment, XSD.dateTime
+_ACTIVITY, _AGENT, _ASSOCIATED = PROV.Activity, PROV.Agent, PROV.wasAssociatedWith
+_STARTED, _ENDED = PROV.startedAtTime, PROV.endedAtTime
+_COMMIT, _OPERATION, _ADDED, _REMOVED = DK.Commit, DK.operation, DK.quadsAdded, DK.quadsRemoved
+_SOURCE, _PREVIOUS, _REVERTS = DK.changeSource, DK.previousCommit, DK.reverts
+_CHANGED, _PATCH = DK.changed, DK.patch
+
+
 @dataclass(frozen=True)
 class Commit:
     """What is recorded of one commit."""
@@ -84,36 +93,31 @@ class Commit:
         c, g = self.iri, self.iri
         agent = URIRef(AGENT + self.agent)
         out: list[Quad] = [
-            (c, RDF.type, DK.Commit, g),
-            (c, RDF.type, PROV.Activity, g),
-            (c, RDFS.label, Literal(f"commit {self.id}"), g),
-            (c, PROV.wasAssociatedWith, agent, g),
-            (agent, RDF.type, PROV.Agent, g),
-            (agent, RDFS.label, Literal(self.agent), g),
-            (
-                c,
-                PROV.startedAtTime,
-                Literal(self.started, datatype=XSD.dateTime, normalize=False),
-                g,
-            ),
-            (c, PROV.endedAtTime, Literal(self.ended, datatype=XSD.dateTime, normalize=False), g),
-            (c, DK.operation, Literal(self.operation), g),
-            (c, DK.quadsAdded, Literal(self.added), g),
-            (c, DK.quadsRemoved, Literal(self.removed), g),
+            (c, _TYPE, _COMMIT, g),
+            (c, _TYPE, _ACTIVITY, g),
+            (c, _LABEL, Literal(f"commit {self.id}"), g),
+            (c, _ASSOCIATED, agent, g),
+            (agent, _TYPE, _AGENT, g),
+            (agent, _LABEL, Literal(self.agent), g),
+            (c, _STARTED, Literal(self.started, datatype=_DATETIME, normalize=False), g),
+            (c, _ENDED, Literal(self.ended, datatype=_DATETIME, normalize=False), g),
+            (c, _OPERATION, Literal(self.operation), g),
+            (c, _ADDED, Literal(self.added), g),
+            (c, _REMOVED, Literal(self.removed), g),
         ]
         if self.message:
-            out.append((c, RDFS.comment, Literal(self.message), g))
+            out.append((c, _COMMENT, Literal(self.message), g))
         if self.source:
-            out.append((c, DK.changeSource, URIRef(self.source), g))
+            out.append((c, _SOURCE, URIRef(self.source), g))
         if self.previous:
-            out.append((c, DK.previousCommit, commit_iri(self.previous), g))
+            out.append((c, _PREVIOUS, commit_iri(self.previous), g))
         if self.reverts:
-            out.append((c, DK.reverts, commit_iri(self.reverts), g))
+            out.append((c, _REVERTS, commit_iri(self.reverts), g))
         changed = {q[0] for q in (*delta.added, *delta.removed)}
         changed |= {q[2] for q in (*delta.added, *delta.removed) if isinstance(q[2], URIRef)}
-        out += [(c, DK.changed, node, g) for node in sorted(changed, key=str)]
+        out += [(c, _CHANGED, node, g) for node in sorted(changed, key=str)]
         if len(delta.added) + len(delta.removed) <= PATCH_IN_RECORD:
-            out.append((c, DK.patch, Literal(patch_lines(delta)), g))
+            out.append((c, _PATCH, Literal(patch_lines(delta)), g))
         return out
 
     @classmethod

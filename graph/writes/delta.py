@@ -194,9 +194,12 @@ def canonical(term: Node) -> Node:
     # rdflib compares and hashes literals by lexical form, datatype and language (never by
     # value), so any other literal is already the one term: returned as it is, not rebuilt
     # (24 literals a commit, up to 12 µs each).
-    if isinstance(term, Literal) and term.datatype is not None and term.language is None:
-        if str(term.datatype) == _XSD_STRING:
-            return Literal(str(term))
+    if (
+        isinstance(term, Literal)
+        and term.datatype is not None
+        and str(term.datatype) == _XSD_STRING
+    ):
+        return Literal(str(term))
     return term
 
 

@@ -266,30 +266,22 @@ def _always(value: Node, data: Triples) -> Verdict:
 
 
 def _all(tests: list[Test]) -> Test:
-    """Kleene AND: False if any test is False, else None if any cannot tell."""
-
-    def test(value: Node, data: Triples) -> Verdict:
-        verdict: Verdict = True
-        for t in tests:
-            v = t(value, data)
-            if v is False:
-                return False
-            if v is None:
-                verdict = None
-        return verdict
-
-    return test
+    """Kleene AND: False if any test is False, else None if any cannot tell, else True."""
+    return _kleene(tests, decisive=False)
 
 
 def _any(tests: list[Test]) -> Test:
-    """Kleene OR: True if any test is True, else None if any cannot tell."""
+    """Kleene OR: True if any test is True, else None if any cannot tell, else False."""
+    return _kleene(tests, decisive=True)
 
+
+def _kleene(tests: list[Test], *, decisive: bool) -> Test:
     def test(value: Node, data: Triples) -> Verdict:
-        verdict: Verdict = False
+        verdict: Verdict = not decisive
         for t in tests:
             v = t(value, data)
-            if v is True:
-                return True
+            if v is decisive:
+                return decisive
             if v is None:
                 verdict = None
         return verdict

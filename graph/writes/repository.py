@@ -329,20 +329,22 @@ class Repository:
                 log.error("%d logged commit(s) could not be applied yet: %s", len(patches), exc)
                 return [exc if isinstance(o, CommitResult) and o.commit else o for o in outcomes]
             applied = _ms(mark)
-        for outcome in outcomes:
-            if isinstance(outcome, CommitResult) and outcome.commit is not None:
-                outcome.timings.update(log=logged, total=_ms(clock))
-                if applied is not None:
-                    outcome.timings["apply"] = applied
-                c = outcome.commit
-                t = outcome.timings
-                log.info(
-                    "commit %s by %s: -%d +%d quads, %d focus node(s), %.1f ms "
-                    "(evaluate %.1f, check %.1f, log %.1f, apply %s; batch of %d)",
-                    c.id, c.agent, c.removed, c.added, outcome.focus_nodes, t["total"],
-                    t.get("evaluate", 0.0), t.get("check", 0.0), t["log"],
-                    "in the background" if applied is None else f"{applied:.1f}", len(requests),
-                )  # fmt: skip
+        done = [o for o in outcomes if isinstance(o, CommitResult) and o.commit is not None]
+        for outcome in done:
+            outcome.timings.update(log=logged, total=_ms(clock))
+            if applied is not None:
+                outcome.timings["apply"] = applied
+        if done:  # one line a batch: who committed what, and where the time went
+            t = done[0].timings
+            log.info(
+                "%d commit(s) in %.1f ms (evaluate %.1f, check %.1f a commit; log %.1f; apply %s): %s",
+                len(done), t["total"], t.get("evaluate", 0.0), t.get("check", 0.0), logged,
+                "in the background" if applied is None else f"{applied:.1f}",
+                ", ".join(
+                    f"{o.commit.id} by {o.commit.agent} -{o.commit.removed} +{o.commit.added}"
+                    for o in done if o.commit is not None
+                ),
+            )  # fmt: skip
         return outcomes
 
     def _try(
@@ -495,7 +497,10 @@ class Repository:
         self.head = commit.id
         self.triples += len(delta.added) + len(record) - len(delta.removed)
         result = CommitResult(commit, self.etag, created, graph, focus, self.triples)
-        result.graphs.update({str(g): batch.graph_exists(g) for g in delta.graphs() if g})
+        added_to = {q[3] for q in delta.added}  # a graph just added to exists: no read needed
+        result.graphs.update(
+            {str(g): g in added_to or batch.graph_exists(g) for g in delta.graphs() if g}
+        )
         result.graphs[str(commit.iri)] = True
         return result, patch
 

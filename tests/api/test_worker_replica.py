@@ -54,3 +54,26 @@ def test_an_idle_replica_catches_up_by_itself_and_waits_for_the_query_lock(
         assert not _has(store, 2)
     assert _within(5, lambda: _has(store, 2))
     store.close()
+
+
+def test_operations_apply_in_log_order_and_count_once(built_dir: Path) -> None:
+    """Runs of additions go in one transaction, but in log order with the removals between
+    them; a quad added twice, or removed when absent, changes nothing and counts nothing."""
+    import pyoxigraph as ox
+
+    store = open_store_spec("oxigraph", built_dir, ())
+    g = ox.NamedNode(str(GRAPH))
+    q1, q2 = (
+        ox.Quad(ox.NamedNode(f"urn:x:s{n}"), ox.NamedNode(str(LABEL)), ox.Literal("x"), g)
+        for n in (1, 2)
+    )
+    before = store.triple_count()
+    store.apply_operations(  # type: ignore[attr-defined]
+        [("A", q1), ("A", q1), ("A", q2), ("D", q1), ("D", q1), ("A", q1), ("D", q2)]
+    )
+    assert store.triple_count() == before + 1
+    handle = store.handle  # type: ignore[attr-defined]
+    assert q1 in handle and q2 not in handle
+    store.apply_operations([("D", q1)])  # type: ignore[attr-defined]
+    assert store.triple_count() == before and str(GRAPH) not in store.named_graphs()
+    store.close()

@@ -60,18 +60,21 @@ def fresh_store(built_dir: Path) -> ox.Store:
     return store
 
 
-@pytest.fixture()
-def repo(built_dir: Path, check: CommitCheck, tmp_path: Path) -> Iterator[Repository]:
-    store = fresh_store(built_dir)
+def new_repository(backend: OxigraphBackend, check: CommitCheck, tmp_path: Path) -> Repository:
     repository = Repository(
-        OxigraphBackend(store),
+        backend,
         ChangeLog(tmp_path / "log.rdfp"),
         check,
         build_tag="0" * 64,
-        triples=len(store),
+        triples=len(backend.store),
     )
     repository.recover(rebuilt=True)
-    yield repository
+    return repository
+
+
+@pytest.fixture()
+def repo(built_dir: Path, check: CommitCheck, tmp_path: Path) -> Iterator[Repository]:
+    yield new_repository(OxigraphBackend(fresh_store(built_dir)), check, tmp_path)
 
 
 def update(repo: Repository, text: str, **kw: object) -> object:
@@ -327,15 +330,7 @@ class _GatedBackend(OxigraphBackend):
 
 @pytest.fixture()
 def gated(built_dir: Path, check: CommitCheck, tmp_path: Path) -> Iterator[Repository]:
-    store = fresh_store(built_dir)
-    repository = Repository(
-        _GatedBackend(store),
-        ChangeLog(tmp_path / "log.rdfp"),
-        check,
-        build_tag="0" * 64,
-        triples=len(store),
-    )
-    repository.recover(rebuilt=True)
+    repository = new_repository(_GatedBackend(fresh_store(built_dir)), check, tmp_path)
     repository.apply_in_background()
     yield repository
     repository.backend.gate.set()  # type: ignore[attr-defined]
