@@ -57,6 +57,10 @@ class Overlay:
         #: The added quads by subject and by object (lookups name one or the other).
         self._by_subject: dict[Node, set[Quad]] = {}
         self._by_object: dict[Node, set[Quad]] = {}
+        #: Named graph -> True if the base holds no quad in it (then none of the quads staged
+        #: for it: one read for a graph instead of one per quad). The base does not change
+        #: while an overlay stands on it.
+        self._absent: dict[URIRef, bool] = {}
 
     def touches(self, node: Node) -> bool:
         """True if this overlay, or one it stands on, staged a change about `node`."""
@@ -77,7 +81,7 @@ class Overlay:
         self._subjects.add(quad[0])
         if quad in self._removed:
             self._removed.discard(quad)
-        elif quad not in self._added and (new or not self.base.contains(quad)):
+        elif quad not in self._added and (new or not self._in_base(quad)):
             self._added.add(quad)
             self._index(quad, True)
 
@@ -87,14 +91,26 @@ class Overlay:
         if quad in self._added:
             self._added.discard(quad)
             self._index(quad, False)
-        elif quad not in self._removed and self.base.contains(quad):
+        elif quad not in self._removed and self._in_base(quad):
             self._removed.add(quad)
+
+    def _in_base(self, quad: Quad) -> bool:
+        g = quad[3]
+        if g is not None:
+            absent = self._absent.get(g)
+            if absent is None:
+                found = self.base.quads(None, None, None, g, any_graph=False)
+                absent = next(iter(found), None) is None
+                self._absent[g] = absent
+            if absent:
+                return False
+        return self.base.contains(quad)
 
     def contains(self, quad: Quad) -> bool:
         quad = canonical_quad(quad)
         if quad in self._added:
             return True
-        return quad not in self._removed and self.base.contains(quad)
+        return quad not in self._removed and self._in_base(quad)
 
     def quads(
         self,

@@ -76,6 +76,29 @@ def test_a_quad_already_there_is_not_a_change(backend: OxigraphBackend) -> None:
     )
 
 
+def test_an_overlay_reads_a_graph_once_to_know_it_is_new(backend: OxigraphBackend) -> None:
+    """Quads staged for a graph the base lacks are new without a lookup each; in a graph the
+    base has, each is looked up; an overlay over another sees what that one staged."""
+    lookups: list[object] = []
+    contains = backend.contains
+    backend.contains = lambda quad: lookups.append(quad) or contains(quad)  # type: ignore[method-assign]
+    p = URIRef("urn:x:p")
+    below = Overlay(backend)
+    for n in range(5):
+        below.add((URIRef(f"urn:x:n{n}"), p, Literal(n), URIRef("urn:x:new")))
+    assert lookups == []
+    below.add((URIRef("urn:x:b"), p, Literal(2), URIRef("urn:x:g")))  # there already
+    assert len(lookups) == 1 and not below.delta().added - {
+        (URIRef(f"urn:x:n{n}"), p, Literal(n), URIRef("urn:x:new")) for n in range(5)
+    }
+    above = Overlay(below)
+    above.add((URIRef("urn:x:n0"), p, Literal(0), URIRef("urn:x:new")))  # staged below
+    above.remove((URIRef("urn:x:n1"), p, Literal(1), URIRef("urn:x:new")))
+    assert above.delta() == Delta(
+        frozenset({(URIRef("urn:x:n1"), p, Literal(1), URIRef("urn:x:new"))}), frozenset()
+    )
+
+
 def test_delete_data(backend: OxigraphBackend) -> None:
     removed, added = change(backend, "DELETE DATA { GRAPH <urn:x:g> { <urn:x:b> <urn:x:p> 2 } }")
     assert removed == {line("<urn:x:b>", "<urn:x:p>", f'"2"{INT}', "<urn:x:g>")} and not added
