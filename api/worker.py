@@ -60,7 +60,7 @@ def guard_network(allowed: Sequence[str]) -> None:
 
 
 #: How often an idle worker applies the commits logged since it last looked.
-FOLLOW_EVERY_S = 0.05
+FOLLOW_EVERY_S = 0.01
 
 
 class Replica:
