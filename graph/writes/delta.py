@@ -208,7 +208,7 @@ def canonical_quad(quad: Quad) -> Quad:
     return (s, p, canonical(o), g)
 
 
-#: IRIs and typed literals converted lately, each way: the same states, articles, predicates,
+#: IRIs and typed literals converted lately, each way (blank nodes are not kept either): the same states, articles, predicates,
 #: graphs and dates come back commit after commit, and building an rdflib typed literal costs
 #: up to 12 µs (a lookup, 0.1 µs). Plain and language-tagged literals (labels, excerpts) are
 #: mostly new each time: they are not kept, so that the maps hold no one-off terms for the
@@ -231,14 +231,18 @@ def _keep(kept: dict[K, V], key: K, value: V) -> V:
 
 
 def _worth_keeping(term: Node) -> bool:
-    return not isinstance(term, Literal) or term.datatype is not None
+    if isinstance(term, Literal):
+        return term.datatype is not None
+    return not isinstance(term, BNode)  # a blank node belongs to one document
 
 
 def from_ox(term: object) -> Node:
     found = _FROM_OX.get(term)
     if found is None:
         found = _from_ox(term)
-        if not isinstance(term, ox.Literal) or term.datatype.value not in _UNKEPT_DATATYPES:
+        if isinstance(term, ox.NamedNode) or (
+            isinstance(term, ox.Literal) and term.datatype.value not in _UNKEPT_DATATYPES
+        ):
             _keep(_FROM_OX, term, found)
     return found
 
