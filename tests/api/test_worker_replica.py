@@ -4,12 +4,15 @@ commit while a query holds its lock."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from rdflib import Literal, URIRef
 
 from api.worker import Replica
 from graph.stores import open_store_spec
+from graph.stores.base import Store
 from graph.writes.delta import Delta, Patch
 from graph.writes.log import ChangeLog
 
@@ -39,10 +42,17 @@ def _within(seconds: float, condition: object) -> bool:
     return False
 
 
+@pytest.fixture(scope="module")
+def store(built_dir: Path) -> Iterator[Store]:
+    """One in-memory Oxigraph store of the seed build for the module (each test its own graph)."""
+    opened = open_store_spec("oxigraph", built_dir, ())
+    yield opened
+    opened.close()
+
+
 def test_an_idle_replica_catches_up_by_itself_and_waits_for_the_query_lock(
-    built_dir: Path, tmp_path: Path
+    store: Store, tmp_path: Path
 ) -> None:
-    store = open_store_spec("oxigraph", built_dir, ())
     log = ChangeLog(tmp_path / "changes.rdfp")
     replica = Replica(store, log.path)
     replica.follow(every=0.01)
@@ -53,16 +63,14 @@ def test_an_idle_replica_catches_up_by_itself_and_waits_for_the_query_lock(
         time.sleep(0.2)
         assert not _has(store, 2)
     assert _within(5, lambda: _has(store, 2))
-    store.close()
 
 
-def test_operations_apply_in_log_order_and_count_once(built_dir: Path) -> None:
+def test_operations_apply_in_log_order_and_count_once(store: Store) -> None:
     """Runs of additions go in one transaction, but in log order with the removals between
     them; a quad added twice, or removed when absent, changes nothing and counts nothing."""
     import pyoxigraph as ox
 
-    store = open_store_spec("oxigraph", built_dir, ())
-    g = ox.NamedNode(str(GRAPH))
+    g = ox.NamedNode(str(GRAPH) + "-operations")
     q1, q2 = (
         ox.Quad(ox.NamedNode(f"urn:x:s{n}"), ox.NamedNode(str(LABEL)), ox.Literal("x"), g)
         for n in (1, 2)
@@ -75,5 +83,4 @@ def test_operations_apply_in_log_order_and_count_once(built_dir: Path) -> None:
     handle = store.handle  # type: ignore[attr-defined]
     assert q1 in handle and q2 not in handle
     store.apply_operations([("D", q1)])  # type: ignore[attr-defined]
-    assert store.triple_count() == before and str(GRAPH) not in store.named_graphs()
-    store.close()
+    assert store.triple_count() == before and g.value not in store.named_graphs()
