@@ -185,7 +185,6 @@ def _parse_ops(ops: list[tuple[str, str]], number: int) -> Iterator[tuple[str, Q
 
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_UNKEPT_DATATYPES = {_XSD_STRING, "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
 
 
 def canonical(term: Node) -> Node:
@@ -208,13 +207,13 @@ def canonical_quad(quad: Quad) -> Quad:
     return (s, p, canonical(o), g)
 
 
-#: IRIs and typed literals converted lately, each way (blank nodes are not kept either): the same states, articles, predicates,
+#: IRIs and typed literals converted lately, each way: the same states, articles, predicates,
 #: graphs and dates come back commit after commit, and building an rdflib typed literal costs
 #: up to 12 µs (a lookup, 0.1 µs). Plain and language-tagged literals (labels, excerpts) are
-#: mostly new each time: they are not kept, so that the maps hold no one-off terms for the
-#: garbage collector to walk. Each map is emptied when it reaches `TERMS_KEPT`. rdflib compares
-#: literals by their lexical form (and language tags without case, as Oxigraph stores them), so
-#: a key never stands for another term.
+#: mostly new each time, and a blank node belongs to one document: they are not kept, so that
+#: the maps hold no one-off terms for the garbage collector to walk. Each map is emptied when it
+#: reaches `TERMS_KEPT`. rdflib compares literals by their lexical form (and language tags
+#: without case, as Oxigraph stores them), so a key never stands for another term.
 TERMS_KEPT = 50_000
 K = TypeVar("K")
 V = TypeVar("V")
@@ -233,16 +232,14 @@ def _keep(kept: dict[K, V], key: K, value: V) -> V:
 def _worth_keeping(term: Node) -> bool:
     if isinstance(term, Literal):
         return term.datatype is not None
-    return not isinstance(term, BNode)  # a blank node belongs to one document
+    return not isinstance(term, BNode)
 
 
 def from_ox(term: object) -> Node:
     found = _FROM_OX.get(term)
     if found is None:
         found = _from_ox(term)
-        if isinstance(term, ox.NamedNode) or (
-            isinstance(term, ox.Literal) and term.datatype.value not in _UNKEPT_DATATYPES
-        ):
+        if _worth_keeping(found):
             _keep(_FROM_OX, term, found)
     return found
 

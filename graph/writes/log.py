@@ -49,16 +49,10 @@ class ChangeLog:
                 f.truncate(keep)
                 f.flush()
                 os.fsync(f.fileno())
-        self._where.clear()
-        self._size = 0
-        patches: list[Patch] = []
-        for chunk in _transactions(data[:keep]):
-            found = list(parse_patches(chunk.decode("utf-8")))
-            for patch in found:  # none for an aborted transaction
-                self._where[_short(patch.id)] = (self._size, len(chunk))
-            patches.extend(found)
-            self._size += len(chunk)
-        return patches
+        located = located_patches(data[:keep], 0)
+        self._where = {_short(patch.id): (at, length) for patch, at, length in located}
+        self._size = keep
+        return [patch for patch, _, _ in located]
 
     def append(self, patch: Patch) -> None:
         """Write one transaction and wait until it is on disk."""
@@ -99,15 +93,17 @@ def read_patch(path: Path, offset: int, length: int) -> Patch | None:
 _END = re.compile(rb"^T[CA] \.\n", re.MULTILINE)
 
 
-def _transactions(data: bytes) -> list[bytes]:
-    """The log's transactions, each up to and including its `TC .` (or `TA .`) line. No line of
-    a transaction but its last starts so: an N-Quads line escapes the line ends of literals."""
-    chunks = []
+def located_patches(data: bytes, offset: int) -> list[tuple[Patch, int, int]]:
+    """The transactions of `data` (log bytes starting at `offset`), each with its offset and
+    length in the file; an aborted one yields nothing. A transaction ends with its `TC .` (or
+    `TA .`) line, and no line before starts so: N-Quads escapes the line ends of literals."""
+    located: list[tuple[Patch, int, int]] = []
     start = 0
     for end in _END.finditer(data):
-        chunks.append(data[start : end.end()])
+        chunk = data[start : end.end()]
+        located.extend((p, offset + start, len(chunk)) for p in parse_patches(chunk.decode()))
         start = end.end()
-    return chunks
+    return located
 
 
 def _short(commit_iri: str) -> str:
@@ -136,27 +132,16 @@ class LogFollower:
         self.offset += keep
         return data[:keep]
 
-    def _new_text(self) -> str:
-        return self._new_bytes().decode("utf-8")
-
-    def new_patches(self) -> list[Patch]:
-        text = self._new_text()
-        return list(parse_patches(text)) if text else []
-
     def new_located(self) -> list[tuple[Patch, int, int]]:
         """The new transactions, each with its offset and length in the file (to read it back
         later instead of keeping it)."""
-        position = self.offset
-        located: list[tuple[Patch, int, int]] = []
-        for chunk in _transactions(self._new_bytes()):
-            located.extend((p, position, len(chunk)) for p in parse_patches(chunk.decode("utf-8")))
-            position += len(chunk)
-        return located
+        offset = self.offset
+        return located_patches(self._new_bytes(), offset)
 
     def new_operations(self) -> list[tuple[str, ox.Quad]]:
         """The operations of the new transactions, in order, as pyoxigraph quads: what a
         replica applies (one parse for all of them, no rdflib terms)."""
-        text = self._new_text()
+        text = self._new_bytes().decode("utf-8")
         if not text:
             return []
         codes: list[str] = []

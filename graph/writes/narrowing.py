@@ -56,25 +56,26 @@ class Triples:
     def subjects(self, p: Node, o: Node) -> list[Node]:
         return self._in.get(o, {}).get(p, [])
 
-    def has_predicate(self, s: Node) -> bool:
-        return bool(self._out.get(s))
-
-    def is_object(self, o: Node) -> bool:
-        return bool(self._in.get(o))
-
     def classes(self, node: Node) -> frozenset[Node]:
         """Every class `node` is a SHACL instance of."""
         found = self._classes.get(node)
         if found is None:
-            seen: set[Node] = set()
-            todo = list(self.objects(node, RDF.type))
-            while todo:
-                cls = todo.pop()
-                if cls not in seen:
-                    seen.add(cls)
-                    todo.extend(self.objects(cls, RDFS.subClassOf))
-            found = self._classes[node] = frozenset(seen)
+            found = self._classes[node] = self._closure(self.objects(node, RDF.type))
         return found
+
+    def superclasses(self, cls: Node) -> frozenset[Node]:
+        """`cls` and every class it is a subclass of (rdfs:subClassOf*)."""
+        return self._closure([cls])
+
+    def _closure(self, classes: Iterable[Node]) -> frozenset[Node]:
+        seen: set[Node] = set()
+        todo = list(classes)
+        while todo:
+            cls = todo.pop()
+            if cls not in seen:
+                seen.add(cls)
+                todo.extend(self.objects(cls, RDFS.subClassOf))
+        return frozenset(seen)
 
 
 Test = Callable[[Node, Triples], Verdict]

@@ -3,9 +3,11 @@
 `Repository.commit` evaluates a write request against an Overlay of the store (nothing visible
 yet), refuses it if it changes a protected graph, too many quads, or breaks the shapes, appends
 the commit's RDF Patch (the change and its PROV record) to the change log and waits for the disk,
-and only then applies it to the store. A crash before the log write loses a request
-that was never acknowledged; a crash after it is repaired by `recover`, which applies the logged
-commits the store does not have. Requests are serialized by the caller (one writer process).
+and only then applies it to the store (or, after `apply_in_background`, hands it to a thread
+that does, while the next batch is checked over it). A crash before the log write loses a
+request that was never acknowledged; a crash after it is repaired by `recover`, which applies the
+logged commits the store does not have. Requests are serialized by the caller (one writer
+process).
 """
 
 from __future__ import annotations
@@ -287,8 +289,9 @@ class Repository:
         """Several requests, in order, each its own commit checked on the data as the ones
         before it left it; then one log write (one fsync) and one store update for all that
         were accepted (group commit). Each request's outcome: its result or its refusal.
-        A failure to apply, after the log write, fails every accepted request of the batch:
-        they are in the log and reach the store before the next commit or on the next start."""
+        A failure to apply, after the log write, fails every accepted request of the batch
+        (applied in the background, they are answered already): they are in the log and reach
+        the store before the next commit or on the next start."""
         if self.unapplied:  # logged but not applied earlier: apply it now
             self.drain()
             with self._chain:
