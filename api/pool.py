@@ -14,6 +14,7 @@ Asyncio's streams read and write them without blocking the event loop, however l
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -187,7 +188,11 @@ class QueryPool:
         self.info: StoreInfo | None = None
         #: Workers started to replace a killed or dead one.
         self.respawns = 0
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        #: Idle workers, and the queries waiting for one, first come first served (an
+        #: asyncio.Queue is not: a query arriving as a worker frees takes it from the one woken
+        #: for it, which goes to the back of the line; under load that made the p99 3x the p50).
+        self._idle: collections.deque[_Worker] = collections.deque()
+        self._waiting: collections.deque[asyncio.Future[_Worker]] = collections.deque()
         self._all: set[_Worker] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         #: Killed workers not yet reaped (their pipes close once they are).
@@ -225,9 +230,34 @@ class QueryPool:
             if isinstance(payload, DatasetNotBuilt):
                 raise payload
             raise StoreError(f"a query worker could not open the store: {payload}")
-        self._idle.put_nowait(worker)
+        self._release(worker)
         assert isinstance(payload, StoreInfo)
         return payload
+
+    async def _acquire(self) -> _Worker:
+        """An idle worker, once every query that asked before this one has had one."""
+        if self._idle and not self._waiting:
+            return self._idle.popleft()
+        waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            return await waiter
+        except BaseException:  # timed out or cancelled: a worker handed over meanwhile goes on
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiting.remove(waiter)
+            raise
+
+    def _release(self, worker: _Worker) -> None:
+        """Hand `worker` to the query that has waited longest, or keep it idle."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        self._idle.append(worker)
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
@@ -270,7 +300,7 @@ class QueryPool:
         try:
             async with asyncio.timeout(timeout):
                 while not delivered:
-                    worker = await self._idle.get()
+                    worker = await self._acquire()
                     try:
                         if not worker.alive:
                             raise Undelivered("it had exited")
@@ -303,7 +333,7 @@ class QueryPool:
                 self._replace(worker)
             raise
         assert worker is not None
-        self._idle.put_nowait(worker)
+        self._release(worker)
         if reply[0] == "ok":
             return Answer(*reply[1:])
         error = reply[1]

@@ -1,7 +1,9 @@
 """Endpoint load benchmark: the workload users send (distinct queries) and cache hits, under wrk.
 
-Datasets (`--sizes`): `seed` is the project's own build (dist/, built when not current); a
-number N is a synthetic world of about N triples from benchmarks/generate.py (seed 1).
+Datasets (`--sizes`): `seed` is the project's own build (dist/, built when not current);
+`articles` is the same build without the imported official lists (graph/sources/list-*.trig),
+i.e. the graph of the source articles that issue 10 first measured as "seed"; a number N is a
+synthetic world of about N triples from benchmarks/generate.py (seed 1).
 
 Workloads (benchmarks/workload.py), a row per server at each `--connections` count of wrk:
   mix         distinct queries: point lookups on random entities, the class counts, and
@@ -133,6 +135,8 @@ def prepare_dataset(size: str, tmp: Path, seed_dataset: Path, stripes: int) -> D
         if not is_current(seed_dataset):
             build(seed_dataset)
         directory, subject = seed_dataset, SEED_SUBJECT
+    elif size == "articles":
+        directory, subject = build_articles(tmp), SEED_SUBJECT
     else:
         directory, subject = tmp / f"world-{size}", WORLD_SUBJECT
         directory.mkdir()
@@ -147,6 +151,20 @@ def prepare_dataset(size: str, tmp: Path, seed_dataset: Path, stripes: int) -> D
     queries = tmp / f"queries-{size}.tsv"
     workload.write_queries(queries)
     return Dataset(size, directory, quads, subject, workload, queries)
+
+
+def build_articles(tmp: Path) -> Path:
+    """The project's build from its sources without the imported lists' files (list-*.trig)."""
+    from graph.build import PROJECT_INPUTS, Inputs, build
+
+    sources = tmp / "articles-sources"
+    sources.mkdir()
+    for path in PROJECT_INPUTS.source_files():
+        if not path.name.startswith("list-"):
+            shutil.copy2(path, sources / path.name)
+    directory = tmp / "articles"
+    build(directory, force=True, inputs=Inputs(sources_dir=sources))  # refuses if nonconforming
+    return directory
 
 
 def plan_rows(spec: str) -> dict[str, list[str]]:
@@ -299,7 +317,7 @@ def parse_args() -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("--sizes", default="seed,10000,100000", help="datasets: 'seed' and/or triple counts")
+    add("--sizes", default="seed,10000,100000", help="datasets: 'seed', 'articles' and/or triple counts")
     add("--connections", default="16,64", help="wrk connection counts, comma-separated")
     add("--duration", type=int, default=10, help="seconds of load per wrk run")
     add("--repeat", type=int, default=3, help="wrk runs per row")

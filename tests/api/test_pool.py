@@ -148,3 +148,46 @@ def test_every_domain_error_survives_pickling_with_its_attributes(
     assert type(copy) is type(error)
     assert str(copy) == str(error)
     assert vars(copy) == vars(error)
+
+
+def test_idle_workers_go_to_the_queries_that_waited_longest() -> None:
+    """A query arriving just as a worker frees does not take it from the one queued before it
+    (an asyncio.Queue lets it, and the overtaken query goes to the back of the line)."""
+
+    async def main() -> None:
+        pool = QueryPool(WorkerConfig("memory", Path("unused"), ()), 1)
+        worker = object()
+        pool._release(worker)  # type: ignore[arg-type]
+        first = await pool._acquire()
+        waiting = asyncio.create_task(pool._acquire())
+        await asyncio.sleep(0)  # it queues
+        newcomer = asyncio.create_task(pool._acquire())  # scheduled before the release...
+        pool._release(first)
+        await asyncio.sleep(0)  # ...and run before the queued one wakes
+        await asyncio.sleep(0)
+        assert waiting.done() and waiting.result() is worker
+        assert not newcomer.done()
+        pool._release(waiting.result())
+        assert await newcomer is worker
+
+    asyncio.run(main())
+
+
+def test_a_worker_handed_to_a_query_that_gave_up_goes_to_the_next() -> None:
+    async def main() -> None:
+        pool = QueryPool(WorkerConfig("memory", Path("unused"), ()), 1)
+        worker = object()
+        pool._release(worker)  # type: ignore[arg-type]
+        first = await pool._acquire()
+        gave_up = asyncio.create_task(pool._acquire())
+        timed_out = asyncio.create_task(asyncio.wait_for(pool._acquire(), 0.01))
+        patient = asyncio.create_task(pool._acquire())
+        await asyncio.sleep(0.05)
+        with pytest.raises(TimeoutError):
+            await timed_out
+        pool._release(first)  # handed to `gave_up`, which is cancelled before it runs
+        gave_up.cancel()
+        assert await patient is worker
+        assert not pool._waiting and not pool._idle
+
+    asyncio.run(main())
