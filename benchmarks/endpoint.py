@@ -317,7 +317,11 @@ def parse_args() -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("--sizes", default="seed,10000,100000", help="datasets: 'seed', 'articles' and/or triple counts")
+    add(
+        "--sizes",
+        default="seed,10000,100000",
+        help="datasets: 'seed', 'articles' and/or triple counts",
+    )
     add("--connections", default="16,64", help="wrk connection counts, comma-separated")
     add("--duration", type=int, default=10, help="seconds of load per wrk run")
     add("--repeat", type=int, default=3, help="wrk runs per row")

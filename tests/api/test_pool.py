@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import pickle
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -191,3 +192,15 @@ def test_a_worker_handed_to_a_query_that_gave_up_goes_to_the_next() -> None:
         assert not pool._waiting and not pool._idle
 
     asyncio.run(main())
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policies")
+def test_workers_run_as_batch_processes_so_a_job_does_not_preempt_the_server(
+    built_dir: Path,
+) -> None:
+    async def body(pool: QueryPool) -> list[int]:
+        await pool.run(job(ASK), 20)
+        return [os.sched_getscheduler(pid) for pid in pool.pids]
+
+    assert with_pool(built_dir, 2, body, "oxigraph") == [os.SCHED_BATCH] * 2
+    assert os.sched_getscheduler(0) != os.SCHED_BATCH  # the server's own policy is untouched
