@@ -822,6 +822,7 @@ def prepare_writes(settings: Any) -> None:
             f"({info.already_present} change(s) already in the build)",
             err=True,
         )
+    repository.changes.release()
     del repository
     gc.collect()  # the writer process opens the store next: release it
 

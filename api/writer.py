@@ -80,8 +80,13 @@ class WriterInfo:
 
 
 def open_repository(config: WriterConfig) -> tuple[Repository, WriterInfo]:
-    """The repository over the configured store, recovered from its change log."""
+    """The repository over the configured store, recovered from its change log. The change
+    log is this process's alone from here on (ChangeLog.hold), taken before the store opens
+    so that a second server on the same store or log is told why it cannot start."""
     kind, options = parse_store_spec(config.store)
+    changes = ChangeLog(config.log)
+    if kind in ("oxigraph", "remote"):
+        changes.hold()
     digest = dataset_digest(config.dataset)
     if kind == "oxigraph" and "path" in options:
         from graph.stores.oxigraph import OxigraphStore
@@ -114,7 +119,7 @@ def open_repository(config: WriterConfig) -> tuple[Repository, WriterInfo]:
     check = CommitCheck(hierarchy=hierarchy)
     repository = Repository(
         backend,
-        ChangeLog(config.log),
+        changes,
         check,
         build_tag=digest,
         triples=triples,

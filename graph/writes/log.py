@@ -10,13 +10,50 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from graph.errors import StoreError
 from graph.writes.delta import Patch, complete_length, parse_patches
 
 log = logging.getLogger(__name__)
+
+
+#: How long a writer waits for the change log's lock before refusing to start (a writer being
+#: replaced may still be exiting).
+LOCK_WAIT_S = 5.0
+
+
+def _hold(path: Path, wait: float) -> int:
+    """Make this process the one writer of the change log at `path`: an exclusive lock on
+    `path`.lock, which holds the writer's pid, until the process exits (the descriptor
+    returned must stay open). Two servers writing through one log would interleave their
+    transactions and break its chain; the second is refused (StoreError) once `wait` seconds
+    have passed without the lock coming free."""
+    import fcntl
+
+    lock = path.with_name(path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                raise StoreError(
+                    f"the change log {path} is in use by another DiploKG writer (pid {holder}): "
+                    "two servers cannot write through one change log (or one oxigraph:DIR)"
+                ) from None
+            time.sleep(0.05)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return fd
 
 
 class ChangeLog:
@@ -29,6 +66,20 @@ class ChangeLog:
         #: Commit id (the last segment of its IRI) -> (offset, length) of its transaction.
         self._where: dict[str, tuple[int, int]] = {}
         self._size = 0
+        self._lock: int | None = None
+
+    def hold(self, wait: float | None = None) -> None:
+        """Take the log for this process until it exits; StoreError if another writer holds
+        it after `wait` seconds (default LOCK_WAIT_S; see _hold)."""
+        if self._lock is None:
+            self._lock = _hold(self.path, LOCK_WAIT_S if wait is None else wait)
+
+    def release(self) -> None:
+        """Let another process take the log (the server's start-up check hands it to the
+        writer process this way)."""
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor drops the lock
+            self._lock = None
 
     def __len__(self) -> int:
         return len(self._where)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli
+from api.settings import CHANGE_LOG
+from graph.writes import log as change_log
 
 
 def serve(built_dir: Path, *args: str) -> tuple[int, str]:
@@ -51,3 +54,23 @@ def test_a_bad_token_file_is_refused_with_its_line(built_dir: Path, tmp_path: Pa
         str(tmp_path / "missing.txt"),
     )
     assert code == 2 and "token file" in output
+
+
+def test_a_second_server_on_the_same_store_is_refused_with_why(
+    built_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The change log is one writer's: another server's writer holds it (here, this test)."""
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("alice:alice-token-0123456789\n", encoding="utf-8")
+    store = tmp_path / "store"
+    other = change_log.ChangeLog(store / CHANGE_LOG)
+    other.hold()
+    monkeypatch.setattr(change_log, "LOCK_WAIT_S", 0.2)
+    try:
+        code, output = serve(
+            built_dir, "--store", f"oxigraph:{store}", "--write-tokens", str(tokens)
+        )
+    finally:
+        other.release()
+    assert code == 2, output
+    assert "in use by another DiploKG writer" in output and str(store) in output

@@ -3,10 +3,15 @@ are the commits written, across a restart and past an aborted transaction."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from rdflib import Literal, URIRef
 
+from graph.errors import StoreError
 from graph.writes.delta import Delta, Patch
 from graph.writes.log import ChangeLog, LogFollower, read_patch
 
@@ -66,3 +71,43 @@ def test_a_follower_locates_each_new_commit(tmp_path: Path) -> None:
     for patch, offset, length in located:
         assert read_patch(log.path, offset, length) == patch
     assert follower.new_located() == []
+
+
+def test_one_writer_holds_the_log_and_a_second_is_told_who(tmp_path: Path) -> None:
+    path = tmp_path / "changes.rdfp"
+    first = ChangeLog(path)
+    first.hold()
+    with pytest.raises(
+        StoreError, match=rf"in use by another DiploKG writer \(pid {os.getpid()}\)"
+    ):
+        ChangeLog(path).hold(wait=0.1)
+    first.release()
+    second = ChangeLog(path)
+    second.hold(wait=0.1)  # free again
+    second.release()
+
+
+def test_the_log_comes_free_when_its_writer_dies(tmp_path: Path) -> None:
+    path = tmp_path / "changes.rdfp"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"""
+import sys, time
+from pathlib import Path
+from graph.writes.log import ChangeLog
+ChangeLog(Path({str(path)!r})).hold()
+print("held", flush=True)
+time.sleep(60)
+"""],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match=f"pid {holder.pid}"):
+            ChangeLog(path).hold(wait=0.1)
+        holder.kill()  # SIGKILL: no clean-up runs, the kernel drops the lock
+        holder.wait()
+        ChangeLog(path).hold(wait=1.0)
+    finally:
+        holder.kill()
+        holder.wait()
