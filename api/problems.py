@@ -127,9 +127,9 @@ def from_domain(exc: DiploKGError) -> Problem:
         slug = "store-unavailable" if isinstance(exc, StoreUnavailable) else "worker-lost"
         title = "Store unavailable" if isinstance(exc, StoreUnavailable) else "Query worker lost"
         log.warning("%s: %s", title.lower(), exc)
-        detail = (  # the store's own address stays in the log
+        detail = (  # a remote store's own address stays in the log
             "the SPARQL store cannot be reached for now; try again later"
-            if isinstance(exc, StoreUnavailable)
+            if isinstance(exc, StoreUnavailable) and not exc.public
             else str(exc)
         )
         retry = {"Retry-After": str(exc.retry_after)}

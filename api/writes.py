@@ -272,11 +272,16 @@ class WriteService:
                 f"the write was stopped after {self.settings.update_timeout:g} s; if it had been "
                 "logged it is applied, otherwise nothing of it is (see /changes)",
                 retry_after=1,
+                public=True,
             ) from None
         except Exception as exc:  # the pipe broke, the writer died: never a half-read reply
             log.error("the writer process failed: %s", exc)
             await self._restart(writer)
-            raise StoreUnavailable("the writer process stopped; try again", retry_after=1) from None
+            raise StoreUnavailable(
+                "the writer process stopped; it is being restarted: try again",
+                retry_after=1,
+                public=True,
+            ) from None
         if kind == "ok":
             return payload
         assert isinstance(payload, DiploKGError)

@@ -109,8 +109,10 @@ class StoreError(DiploKGError):
 class StoreUnavailable(StoreError):
     """The store cannot be reached for now (a remote engine down or refusing connections)."""
 
-    def __init__(self, message: str, retry_after: int = 5) -> None:
+    def __init__(self, message: str, retry_after: int = 5, *, public: bool = False) -> None:
         self.retry_after = retry_after
+        #: The message may be shown to clients (it names no store address): the writer's own.
+        self.public = public
         super().__init__(message)
 
 

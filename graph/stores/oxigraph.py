@@ -248,7 +248,9 @@ class OxigraphStore(Store):
         # Start from an empty directory rather than Store.clear(): a store cleared and then
         # bulk-loaded stays larger and slower even after optimize() (1M triples: GROUP BY 56
         # instead of 46 ms, two-hop join 256 instead of 228 ms; 37 instead of 22 MB at 100k).
-        children = [c for c in self.path.iterdir() if c.name not in (_LOCK, CHANGE_LOG, CHANGE_LOG_LOCK)]
+        children = [
+            c for c in self.path.iterdir() if c.name not in (_LOCK, CHANGE_LOG, CHANGE_LOG_LOCK)
+        ]
         if children and not (self.path / "CURRENT").is_file():  # RocksDB's own file
             raise StoreError(
                 f"{self.path} holds files that are not an Oxigraph store; not touching them"

@@ -346,6 +346,9 @@ def test_remote_store_down_is_503_with_retry_after_never_500(
                 else:
                     response = client.post("/sparql", data={"query": text})
                 assert_problem(response, 503, "store-unavailable")
+                assert (
+                    "127.0.0.1" not in response.json()["detail"]
+                )  # the store's address stays in the log
             health = client.get("/healthz")  # the server itself is alive
             assert health.status_code in (200, 503), health.text[:400]
             if health.status_code == 503:

@@ -78,6 +78,7 @@ def test_a_writer_killed_from_outside_is_started_again(client: TestClient) -> No
     for a in answers:
         if a.status_code == 503:
             assert a.headers["Retry-After"]
+            assert "writer process stopped" in a.json()["detail"]
     assert client.post("/update", content=_insert(4), headers=AUTH).status_code == 200
     assert client.get("/healthz").status_code == 200
     assert _count(client) >= 2
@@ -92,6 +93,9 @@ def test_a_write_past_the_time_limit_stops_the_writer_not_the_server(
         assert answer.status_code == 503
         assert answer.headers["Retry-After"]
         assert answer.headers["Content-Type"].startswith("application/problem+json")
+        # The writer's own account, not the remote store's generic one: what became of it.
+        assert "stopped after 0.001 s" in answer.json()["detail"]
+        assert "/changes" in answer.json()["detail"]
         assert client.get("/healthz").status_code == 200
 
 
