@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from api.negotiation import negotiate
 from api.pool import LENGTH, Answer, Job, StoreInfo, WorkerConfig, frame
-from graph.errors import DiploKGError, QueryRefused, StoreError
+from graph.errors import DiploKGError, QueryRefused, QueryTimeout, StoreError
 from graph.formats import formats_for
 from graph.stores import open_store_spec, parse_store_spec
 from graph.stores.analysis import inspect_query
@@ -143,7 +143,11 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
         header = jobs.read(LENGTH.size)
         if len(header) < LENGTH.size:
             break
-        job = Job(*pickle.loads(jobs.read(LENGTH.unpack(header)[0])))
+        expires, limit, fields = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
+        job = Job(*fields)
+        if time.monotonic() >= expires:  # its client stopped waiting while it was queued here
+            send(("error", QueryTimeout(limit)))
+            continue
         try:
             with lock:
                 if follower is not None:
