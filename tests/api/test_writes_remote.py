@@ -4,6 +4,7 @@ history as on oxigraph:DIR, and the remote store's one limit (no default graph o
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,6 +152,9 @@ def test_a_logged_commit_missing_from_the_remote_store_is_applied_on_start(
     store._update(
         f"DROP SILENT GRAPH <urn:x:lost> ; DROP SILENT GRAPH <https://w3id.org/diplokg/change/{commit}>"
     )
+    # A restart: one writer per change log, so the running server's writer goes first (its
+    # server starts it again at its next write).
+    os.kill(remote.app.state.writes._writer.process.pid, signal.SIGKILL)  # type: ignore[attr-defined]
     with TestClient(create_app(remote_settings)) as again:
         found = rows(again, "SELECT ?o WHERE { GRAPH <urn:x:lost> { <urn:x:l> <urn:x:p> ?o } }")
         assert [r["o"]["value"] for r in found] == ["kept"]
