@@ -63,11 +63,16 @@ def test_validate_unparsable_file_exits_2_naming_file_and_line(tmp_path: Path) -
     assert f"{bad}:3:" in result.output
 
 
-def test_build_writes_dumps_then_skips_when_unchanged(tmp_path: Path) -> None:
+def test_build_writes_dumps_then_skips_when_unchanged(built_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "dist"
     first = runner.invoke(app, ["build", "--out", str(out)])
     assert first.exit_code == 0, first.output
     assert (out / "diplokg.trig").is_file()
+    # Deterministic: byte for byte the session's own build, made separately.
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(p.name for p in built_dir.iterdir())
+    for name in written:
+        assert (out / name).read_bytes() == (built_dir / name).read_bytes(), name
     second = runner.invoke(app, ["build", "--out", str(out)])
     assert second.exit_code == 0
     assert "up to date" in second.output
