@@ -338,7 +338,7 @@ class QueryPool:
                     sent.reply.set_result(reply)
                 self._watch(worker)
                 self._dispatch()
-        except (EOFError, OSError, IndexError) as exc:
+        except Exception as exc:  # gone (EOF), or a message that does not read: replaced
             self._lose(worker, str(exc) or type(exc).__name__)
 
     def _watch(self, worker: _Worker) -> None:
@@ -362,9 +362,9 @@ class QueryPool:
         )
         if not running.reply.done():
             running.reply.set_exception(QueryTimeout(running.timeout))
-        self._lose(worker, "stopped: its query ran out of time")
+        self._lose(worker, "its query ran out of time", logged=True)
 
-    def _lose(self, worker: _Worker, why: str) -> None:
+    def _lose(self, worker: _Worker, why: str, *, logged: bool = False) -> None:
         """Give up on `worker` (killed, or found dead): the query it ran fails with
         WorkerLost, the ones waiting in its pipe go back to the front of the line, and a
         replacement starts."""
@@ -382,7 +382,7 @@ class QueryPool:
             jobs[0].reply.set_exception(
                 WorkerLost("the query worker stopped before answering; it is being replaced")
             )
-        elif not self._closed:
+        elif not self._closed and not logged:
             log.warning("a query worker had gone (pid %s): %s", worker.process.pid, why)
         self._queue.extendleft(reversed([s for s in jobs[1:] if not s.reply.done()]))
         self._replace(worker)
