@@ -153,6 +153,7 @@ def test_timeline_opens_on_the_latest_year_and_its_2025_page_has_every_event_of_
 
 def test_timeline_pages_by_year_with_links_to_every_year_and_the_next_ones(
     client: TestClient,
+    fast_store: str,
 ) -> None:
     html = client.get("/timeline", params={"year": "2025"}).text
     years = [text for _, text in year_links(html)]
@@ -188,6 +189,7 @@ def test_timeline_year_counts_are_the_events_each_year_page_shows(
 
 def test_timeline_year_without_events_is_empty_with_links_to_the_nearest_years(
     client: TestClient,
+    fast_store: str,
 ) -> None:
     years = [text for _, text in year_links(client.get("/timeline").text)]
     html = client.get("/timeline", params={"year": "1900"}).text
@@ -197,7 +199,7 @@ def test_timeline_year_without_events_is_empty_with_links_to_the_nearest_years(
     assert [text for _, text in links_in(future, "pager-top")] == [f"← Earlier: {years[-1]}"]
 
 
-def test_timeline_pages_keep_the_filters(client: TestClient) -> None:
+def test_timeline_pages_keep_the_filters(client: TestClient, fast_store: str) -> None:
     html = client.get("/timeline", params={"organization": "taliban"}).text
     designation = "/resource/designation-russia-taliban"
     assert {"2003", "2021", "2025"} <= {text for _, text in year_links(html)}
@@ -216,7 +218,7 @@ def test_timeline_ignores_a_year_that_is_not_a_year(client: TestClient) -> None:
         ui.timeline_query([], '2025") } #')
 
 
-def test_timeline_filters_by_state_and_organization(client: TestClient) -> None:
+def test_timeline_filters_by_state_and_organization(client: TestClient, fast_store: str) -> None:
     china = timeline(client, state="china")
     assert [r[2] for r in china] == ["/resource/engagement-china-islamic-emirate"]
     taliban = timeline(client, organization="taliban", year="2025")
