@@ -126,6 +126,11 @@ def frame(message: object) -> bytes:
 #: never waits for the server's event loop between two queries (with one job at a time, each
 #: worker idled ~70% of the time at 64 connections while queries queued for it).
 DEPTH = 2
+#: A job is put in a busy worker's pipe only while the job that worker runs is this young: a
+#: job behind a long query would wait for all of it. One already waiting behind a job that has
+#: grown old is sent again to the first worker that is free (queries are read-only: whichever
+#: answer comes first is the one used).
+PIPELINE_WINDOW_S = 0.005
 #: The least time a job has once its worker starts on it: one whose time ran out while it
 #: waited in the pipe is answered at once with QueryTimeout by the worker, which is not
 #: killed for it.
@@ -141,6 +146,10 @@ class _Sent:
     reply: asyncio.Future[Any]
     deadline: float
     timeout: float
+    #: When its worker started on it (it became the first of the worker's jobs).
+    started: float | None = None
+    #: Sent again to another worker, which answers it for both (see QueryPool._steal).
+    stolen: bool = False
 
 
 class _Worker:
@@ -157,6 +166,8 @@ class _Worker:
         self.watchdog: asyncio.TimerHandle | None = None
         #: Set once the pool gave up on it (killed, or found dead): it takes no more jobs.
         self.lost = False
+        #: A second look, once the job it runs is no longer young, at the job waiting behind it.
+        self.recheck: asyncio.TimerHandle | None = None
 
     @classmethod
     async def spawn(cls, config: WorkerConfig) -> _Worker:
@@ -303,20 +314,69 @@ class QueryPool:
         raise error
 
     def _dispatch(self) -> None:
-        """Write waiting queries, oldest first, to the workers with room, least busy first."""
+        """Write waiting queries, oldest first, to idle workers, then behind young jobs; then
+        let idle workers take over jobs stuck behind old ones."""
+        now = asyncio.get_running_loop().time()
         while self._queue:
-            room = [w for w in self._workers if len(w.jobs) < DEPTH]
-            if not room:
-                return
-            worker = min(room, key=lambda w: len(w.jobs))
+            worker = self._pick(now)
+            if worker is None:
+                break
             sent = self._queue.popleft()
-            if not worker.write(sent.message):
+            if not self._hand(worker, sent):
                 self._queue.appendleft(sent)
-                self._lose(worker, "it had exited")
-                continue
-            worker.jobs.append(sent)
-            if len(worker.jobs) == 1:
-                self._watch(worker)
+        self._steal(now)
+
+    def _pick(self, now: float) -> _Worker | None:
+        """An idle worker, or one whose running job is young enough to queue behind."""
+        for worker in self._workers:
+            if not worker.jobs:
+                return worker
+        for worker in self._workers:
+            if len(worker.jobs) < DEPTH and self._young(worker.jobs[0], now):
+                return worker
+        return None
+
+    @staticmethod
+    def _young(running: _Sent, now: float) -> bool:
+        return running.started is not None and now - running.started < PIPELINE_WINDOW_S
+
+    def _hand(self, worker: _Worker, sent: _Sent) -> bool:
+        """Write `sent` to `worker`; False (the worker is given up) if it has gone."""
+        if not worker.write(sent.message):
+            self._lose(worker, "it had exited")
+            return False
+        worker.jobs.append(sent)
+        if len(worker.jobs) == 1:
+            self._watch(worker)
+        elif worker.recheck is None:  # once its running job is old, look again
+            assert worker.jobs[0].started is not None
+            loop = asyncio.get_running_loop()
+            when = worker.jobs[0].started + PIPELINE_WINDOW_S
+            worker.recheck = loop.call_at(when, self._recheck, worker)
+        return True
+
+    def _recheck(self, worker: _Worker) -> None:
+        worker.recheck = None
+        self._dispatch()
+
+    def _steal(self, now: float) -> None:
+        """Send each job waiting behind an old one again, to an idle worker."""
+        for idle in [w for w in self._workers if not w.jobs]:
+            stuck = next(
+                (
+                    waiting
+                    for w in self._workers
+                    for waiting in list(w.jobs)[1:]
+                    if not waiting.stolen
+                    and not waiting.reply.done()
+                    and not self._young(w.jobs[0], now)
+                ),
+                None,
+            )
+            if stuck is None:
+                return
+            stuck.stolen = True
+            self._hand(idle, _Sent(stuck.message, stuck.reply, stuck.deadline, stuck.timeout))
 
     def _abandon(self, sent: _Sent) -> None:
         """The client stopped waiting for `sent`: never send it, or let its worker's reply
@@ -349,6 +409,8 @@ class QueryPool:
         if worker.jobs and not worker.lost:
             running = worker.jobs[0]
             loop = asyncio.get_running_loop()
+            if running.started is None:
+                running.started = loop.time()
             when = max(running.deadline, loop.time() + EXPIRED_GRACE_S)
             worker.watchdog = loop.call_at(when, self._expire, worker, running)
 
@@ -371,8 +433,9 @@ class QueryPool:
         if worker.lost:
             return
         worker.lost = True
-        if worker.watchdog is not None:
-            worker.watchdog.cancel()
+        for timer in (worker.watchdog, worker.recheck):
+            if timer is not None:
+                timer.cancel()
         with contextlib.suppress(ValueError):
             self._workers.remove(worker)
         jobs = list(worker.jobs)
@@ -384,7 +447,9 @@ class QueryPool:
             )
         elif not self._closed and not logged:
             log.warning("a query worker had gone (pid %s): %s", worker.process.pid, why)
-        self._queue.extendleft(reversed([s for s in jobs[1:] if not s.reply.done()]))
+        self._queue.extendleft(
+            reversed([s for s in jobs[1:] if not s.reply.done() and not s.stolen])
+        )
         self._replace(worker)
         self._dispatch()
 
@@ -439,8 +504,9 @@ class QueryPool:
         workers = [*self._all, *self._reaping]
         for worker in workers:
             worker.lost = True
-            if worker.watchdog is not None:
-                worker.watchdog.cancel()
+            for timer in (worker.watchdog, worker.recheck):
+                if timer is not None:
+                    timer.cancel()
         await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
         self._all.clear()
         self._reaping.clear()

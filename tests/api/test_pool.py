@@ -28,6 +28,8 @@ from graph.formats import QueryForm
 T = TypeVar("T")
 BIG = "SELECT ?s ?p ?o ?t WHERE { ?s ?p ?o . ?x a ?t } LIMIT 30000"
 ASK = "ASK { ?s ?p ?o }"
+#: A count that takes a second or more.
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 3000000 }"
 
 
 def job(query: str, accept: str | None = None, max_rows: int = 100_000) -> Job:
@@ -188,11 +190,10 @@ def test_a_query_waiting_behind_a_runaway_goes_to_another_worker(built_dir: Path
 
 def test_a_query_whose_time_ran_out_in_the_pipe_costs_no_worker(built_dir: Path) -> None:
     """Its worker answers QueryTimeout without running it, and is not killed for it."""
-    slow = "SELECT (COUNT(*) AS ?n) WHERE { SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 3000000 }"
 
     async def body(pool: QueryPool) -> None:
         pids = pool.pids
-        first = asyncio.create_task(pool.run(job(slow), 60))
+        first = asyncio.create_task(pool.run(job(SLOW), 60))
         await asyncio.sleep(0)
         with pytest.raises(QueryTimeout):
             await pool.run(job(ASK), 0.05)  # waits in the pipe behind `slow`
@@ -203,6 +204,31 @@ def test_a_query_whose_time_ran_out_in_the_pipe_costs_no_worker(built_dir: Path)
         assert pool.respawns == 0 and pool.pids == pids
 
     with_pool(built_dir, 1, body, "oxigraph")
+
+
+def test_no_query_waits_behind_a_long_one_while_another_worker_answers(built_dir: Path) -> None:
+    """A job is queued in a worker's pipe only behind a young job; one queued there just before
+    the job it waits for grew long is sent again to the worker that frees first."""
+
+    async def body(pool: QueryPool) -> None:
+        slow = asyncio.create_task(pool.run(job(SLOW), 60))
+        # Written in the same turn as `slow`: one behind it, the other to the second worker.
+        behind = [asyncio.create_task(pool.run(job(f"ASK {{ ?s ?p {n} }}"), 60)) for n in (1, 2)]
+        done: list[int] = []
+
+        async def client(c: int) -> None:
+            for n in range(20):
+                await pool.run(job(f"ASK {{ ?s ?p {1000 * c + n} }}"), 60)
+                done.append(n)
+
+        await asyncio.gather(*behind, *(client(c) for c in range(4)))
+        assert not slow.done(), "the fast queries were answered while the long one ran"
+        assert len(done) == 80
+        answer = await slow
+        assert json.loads(answer.body)["results"]["bindings"][0]["n"]["value"] == "3000000"
+        assert pool.respawns == 0
+
+    with_pool(built_dir, 2, body, "oxigraph")
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policies")
