@@ -323,7 +323,9 @@ class QueryPool:
                 break
             sent = self._queue.popleft()
             if not self._hand(worker, sent):
-                self._queue.appendleft(sent)
+                self._queue.appendleft(sent)  # first in line still, for the next worker
+                self._lose(worker, "it had exited")  # dispatches again
+                return
         self._steal(now)
 
     def _pick(self, now: float) -> _Worker | None:
@@ -341,9 +343,8 @@ class QueryPool:
         return running.started is not None and now - running.started < PIPELINE_WINDOW_S
 
     def _hand(self, worker: _Worker, sent: _Sent) -> bool:
-        """Write `sent` to `worker`; False (the worker is given up) if it has gone."""
+        """Write `sent` to `worker`; False if it has gone (the caller gives it up)."""
         if not worker.write(sent.message):
-            self._lose(worker, "it had exited")
             return False
         worker.jobs.append(sent)
         if len(worker.jobs) == 1:
@@ -375,8 +376,11 @@ class QueryPool:
             )
             if stuck is None:
                 return
+            copy = _Sent(stuck.message, stuck.reply, stuck.deadline, stuck.timeout)
+            if not self._hand(idle, copy):
+                self._lose(idle, "it had exited")  # dispatches again
+                return
             stuck.stolen = True
-            self._hand(idle, _Sent(stuck.message, stuck.reply, stuck.deadline, stuck.timeout))
 
     def _abandon(self, sent: _Sent) -> None:
         """The client stopped waiting for `sent`: never send it, or let its worker's reply
