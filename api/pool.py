@@ -7,7 +7,9 @@ other reason is replaced too, and only the query it was running fails (WorkerLos
 
 Queries are handed to workers first come, first served, each worker holding up to DEPTH jobs:
 the one it runs and the next, already in its pipe, so that it never idles waiting for the
-server's event loop. A job a killed worker never started goes to another worker (queries are
+server's event loop. An idle worker is chosen first; a job goes behind another only while that
+one is young (PIPELINE_WINDOW_S), and one caught behind a job that grew long is sent again to
+the first free worker. A job a killed worker never started goes to another worker (queries are
 read-only). One task per worker reads its replies, in order.
 
 Each worker is an asyncio subprocess: a job goes to its standard input and its answer comes back
@@ -207,7 +209,7 @@ class _Worker:
     def write(self, data: bytes) -> bool:
         """Queue one framed message to its input (never blocks: the transport keeps what the
         pipe cannot take yet); False if the worker has gone."""
-        if self.process.returncode is not None or self._stdin.is_closing():
+        if not self.alive:
             return False
         try:
             self._stdin.write(data)

@@ -1,8 +1,9 @@
 """A query worker process (`python -m api.worker CONFIG_JSON`, started by api.pool): check, negotiate, run, serialize.
 
-It opens its store, reports `("ready", StoreInfo)`, then answers each Job read from standard
-input (its fields as a tuple) with `("ok", *Answer's fields)` or `("error", DiploKGError)` on
-its original standard output (the message format of api.pool); anything a library prints goes
+It opens its store, reports `("ready", StoreInfo)`, then answers each job read from standard
+input (its expiry on the monotonic clock, its time limit, the Job's fields as a tuple) with
+`("ok", *Answer's fields)` or `("error", DiploKGError)` on its original standard output (the
+message format of api.pool), QueryTimeout at once for a job whose time ran out while it waited; anything a library prints goes
 to standard error instead. Every step of a query happens here, against its time limit: the
 static checks (form, updates, SERVICE allow-list, dataset clauses), the choice of format,
 evaluation and serialization.
@@ -169,8 +170,8 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
 
 def yield_to_the_server() -> None:
     """Run as a batch process (Linux's SCHED_BATCH): a job written to this worker no longer
-    preempts the server process that wrote it, whose event loop every request passes through.
-    On a busy 2-core machine that was ~80 µs of the server's time a query (measured in
+    preempts the server process that wrote it, whose event loop every request passes through
+    (on a busy 2-core machine that pipe write took 18% of the event loop's time, by py-spy:
     docs/benchmarks.md); with an idle core the worker still starts at once."""
     batch = getattr(os, "SCHED_BATCH", None)
     if batch is not None:
