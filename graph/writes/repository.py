@@ -319,6 +319,14 @@ class Repository:
         applied: float | None = None
         if self._applier is not None:
             with self._chain:
+                # What the batch stood on may have been applied while it was evaluated: it
+                # then stands on the store, or every later batch would read through it, and
+                # the chain of overlays would grow by one a batch for as long as the store
+                # keeps up (measured: 186 deep after 600 commits, 15 ms a commit).
+                if batch.base is not self.backend and all(
+                    p is not batch.base for p in self._pending
+                ):
+                    batch.base = self.backend
                 self._pending.append(batch)
             self._applier.put((batch, total))  # waits while another batch waits already
         else:

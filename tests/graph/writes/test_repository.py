@@ -4,8 +4,9 @@ recovered after a crash and replayed on a new build."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -20,6 +21,7 @@ from graph.writes.check import CommitCheck
 from graph.writes.commits import commit_iri
 from graph.writes.delta import Patch, Quad, parse_patches
 from graph.writes.log import ChangeLog
+from graph.writes.overlay import Overlay
 from graph.writes.repository import (
     CommitNotFound,
     PreconditionFailed,
@@ -380,3 +382,66 @@ def test_a_batch_that_fails_to_apply_in_the_background_is_applied_by_the_next_co
     assert ask(gated, "ASK { res:recognition-test dk:recognizingState res:russia }")
     assert ask(gated, "ASK { res:recognition-test-2 dk:recognizingState res:russia }")
     assert not gated.unapplied
+
+
+class _CountedBackend(OxigraphBackend):
+    """An Oxigraph backend that applies as many batches as it is allowed to (`allow`), and
+    can run a hook on the next read (from inside a commit being evaluated)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        super().__init__(store)
+        self.allowed = threading.Semaphore(0)
+        self.applied = threading.Event()
+        self.on_read: Callable[[], None] | None = None
+
+    def quads(self, *args: Any, **kwargs: Any) -> Iterator[Quad]:
+        hook, self.on_read = self.on_read, None
+        if hook is not None:
+            hook()
+        return super().quads(*args, **kwargs)
+
+    def apply(self, removed: Iterable[Quad], added: Iterable[Quad]) -> None:
+        self.allowed.acquire(timeout=30)
+        super().apply(removed, added)
+        self.applied.set()
+
+
+def _stands_on(repository: Repository, overlay: object) -> int:
+    """How many overlays a read through `overlay` walks before it reaches the store."""
+    depth = 0
+    while isinstance(overlay, Overlay):
+        depth, overlay = depth + 1, overlay.base
+    assert overlay is repository.backend
+    return depth
+
+
+def test_a_batch_whose_base_was_applied_meanwhile_stands_on_the_store(
+    built_dir: Path, check: CommitCheck, tmp_path: Path
+) -> None:
+    """The batch before it is applied while a batch is being evaluated: once logged, the new
+    batch reads the store itself, not through the applied batch (else each batch would add one
+    overlay to every later read, without end)."""
+    backend = _CountedBackend(fresh_store(built_dir))
+    repository = new_repository(backend, check, tmp_path)
+    repository.apply_in_background()
+    update(repository, GOOD)  # logged; its applying waits
+    [first] = repository._pending
+
+    def let_the_first_be_applied() -> None:
+        backend.allowed.release()
+        assert backend.applied.wait(timeout=30)
+        while repository._pending:  # the applier pops it right after applying it
+            threading.Event().wait(0.001)
+
+    backend.on_read = let_the_first_be_applied
+    update(repository, GOOD.replace("recognition-test", "recognition-test-2"))
+    [second] = repository._pending  # the first is applied; the second waits for its turn
+    assert second is not first and _stands_on(repository, second) == 1
+    for i in range(20):  # and so on: no batch ever stands more than two batches from the store
+        backend.allowed.release()
+        update(repository, GOOD.replace("recognition-test", f"recognition-test-{i + 3}"))
+        assert all(_stands_on(repository, p) <= 2 for p in list(repository._pending))
+    for _ in range(25):
+        backend.allowed.release()
+    repository.drain()
+    assert ask(repository, "ASK { res:recognition-test-22 dk:recognizingState res:russia }")
