@@ -11,11 +11,13 @@ nodes that reach a touched node in at most `depth` hops.
 Those focus nodes, every node up to `depth` hops out of them, each with all of its triples as they
 will be after the commit, and the class hierarchy, are what the check reads. The SHACL Core
 shapes are asked in Python over those triples (graph.writes.narrowing: no SPARQL planner per
-commit); the shapes with SPARQL targets by the build's narrowing queries (graph.shacl_candidates)
-over a small in-memory Oxigraph store of the same triples. Either finds the focus nodes that may
-violate a shape, and pyshacl judges only those, on that store, and writes the report. A commit
-that conforms costs a few Python tests and a few SPARQL queries over a few dozen triples; pyshacl
-runs only for a commit about to be refused.
+commit); the shapes with SPARQL targets by the build's narrowing queries (graph.shacl_candidates),
+answered in Python too where they keep to the subset graph.writes.sparql_targets evaluates, and
+otherwise over a small in-memory Oxigraph store of the same triples. Either finds the focus nodes
+that may violate a shape, and pyshacl judges only those, on that store, and writes the report. A
+commit that conforms costs a few Python tests over a few dozen triples (and a SPARQL query only
+for a shape beyond that subset whose predicates it holds); pyshacl runs only for a commit about
+to be refused.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from graph.validate import (
 from graph.writes.delta import Delta, Quad, quad_line
 from graph.writes.narrowing import Triple, Triples, compile_shapes
 from graph.writes.overlay import Overlay
+from graph.writes.sparql_targets import Unknown, compile_queries
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +223,15 @@ class CommitCheck:
             for p in self.plans
             if p.query is not None and p.shape not in self.compiled
         }
+        #: The SPARQL narrowing queries answered in Python (graph.writes.sparql_targets): all
+        #: but those beyond its subset, which the small store answers.
+        self.queries = compile_queries(
+            {
+                p.shape: p.query
+                for p in self.plans
+                if p.query is not None and p.shape in self.required
+            }
+        )
         #: Node -> what the shapes read of it at a distance, while no commit changes it.
         self._distant_cache: dict[Node, tuple[tuple[Triple, ...], tuple[Node, ...]]] = {}
         #: Each plan's target classes (None: any node), to skip the shapes no focus node has.
@@ -307,9 +319,9 @@ class CommitCheck:
                 self._distant_cache.pop(node, None)
 
     def judge(self, around: Neighbourhood) -> CheckOutcome:
-        """The shapes' verdict on the focus nodes of `around`: the compiled shapes asked in
-        Python, the others by their SPARQL query over one small store, and pyshacl, on that
-        store, for the candidates either finds."""
+        """The shapes' verdict on the focus nodes of `around`: the compiled shapes and queries
+        asked in Python, the others by their SPARQL query over one small store, and pyshacl, on
+        that store, for the candidates either finds."""
         focus = set(around.focus)
         relevant = [
             p
@@ -330,6 +342,13 @@ class CommitCheck:
             if not self.required[plan.shape] <= data.predicates:
                 plans.append((plan, []))
                 continue
+            query = self.queries.get(plan.shape)
+            if query is not None:
+                try:
+                    plans.append((plan, query.candidates(focus, data)))
+                    continue
+                except Unknown:  # literals a store may canonicalize: the store answers
+                    pass
             if store is None:
                 store = self._store(around)
             plans.append((plan, _focus(store, plan.query)))

@@ -56,6 +56,14 @@ class Triples:
     def subjects(self, p: Node, o: Node) -> list[Node]:
         return self._in.get(o, {}).get(p, [])
 
+    def pairs(self, p: Node) -> list[tuple[Node, Node]]:
+        """The (subject, object) pairs of the triples with predicate `p`."""
+        return [(s, o) for s, out in self._out.items() for o in out.get(p, ())]
+
+    def nodes(self) -> set[Node]:
+        """Every subject and object."""
+        return set(self._out) | set(self._in)
+
     def classes(self, node: Node) -> frozenset[Node]:
         """Every class `node` is a SHACL instance of."""
         found = self._classes.get(node)

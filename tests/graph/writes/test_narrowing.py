@@ -4,6 +4,7 @@ the SPARQL narrowing finds, is a candidate in Python."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -22,6 +23,7 @@ from graph.writes.check import CommitCheck, Neighbourhood, required_predicates
 from graph.writes.delta import Delta, from_ox_quad
 from graph.writes.narrowing import Triples, compile_shape
 from graph.writes.overlay import Overlay
+from graph.writes.sparql_targets import Unknown
 
 DK = "https://w3id.org/diplokg/ontology#"
 RES = "https://w3id.org/diplokg/resource/"
@@ -128,7 +130,8 @@ CLASSES = [URIRef(DK + c) for c in (
 PREDICATES = [URIRef(DK + p) for p in (
     "evidence", "evidenceTranslation", "startDate", "endDate", "hasEnded", "endedNoLaterThan",
     "sameFactAs", "recognizingState", "recognizedGovernment", "recognizedVia", "endKind",
-    "envoyRank", "sha256",
+    "envoyRank", "sha256", "governs", "sendingState", "receivingState", "sendingGovernment",
+    "endedBy", "endedAfter", "viaEnvoy", "stanceHolder", "towardGovernment",
 )] + [RDFS.label, OWL.sameAs, RDF.type, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")]  # fmt: skip
 
 VALUES = st.sampled_from(LITERALS + IRIS + CLASSES)
@@ -177,6 +180,14 @@ def test_broken_neighbourhoods_are_candidates(
             # A SPARQL plan skipped for want of a predicate its query requires has no answer.
             if plan.query is not None and not check.required[plan.shape] <= data.predicates:
                 assert _focus(small, plan.query) == [], plan.shape
+            # A narrowing query answered in Python answers as the store does.
+            query = check.queries.get(plan.shape)
+            if query is not None:
+                assert plan.query is not None
+                with contextlib.suppress(Unknown):
+                    python_answer = set(query.candidates(around.focus, data))
+                    expected = set(_focus(small, plan.query)) & around.focus
+                    assert python_answer == expected, plan.shape
             continue
         python = set(compiled.candidates(around.focus, data))
         assert plan.query is not None
@@ -193,8 +204,72 @@ def test_broken_neighbourhoods_are_candidates(
         assert violating <= python, (plan.shape, violating - python)
 
 
-def test_a_conforming_commit_needs_no_store(check: CommitCheck, store: ox.Store) -> None:
-    """The neighbourhood of an ordinary new recognition: no compiled shape finds a candidate."""
+#: The predicates the SPARQL-target shapes read, and values to set them to.
+SPARQL_READ = [URIRef(DK + p) for p in (
+    "recognizedGovernment", "recognizingState", "sendingState", "receivingState",
+    "sendingGovernment", "viaEnvoy", "stanceHolder", "towardGovernment", "endedBy", "endKind",
+    "endedAfter", "hasEnded", "endDate", "endedNoLaterThan", "governs",
+)]  # fmt: skip
+
+
+def test_sparql_shapes_answer_in_python_as_the_store_does(
+    store: ox.Store, check: CommitCheck
+) -> None:
+    """Facts of every kind the SPARQL-target shapes read, each with one of those predicates set
+    to another state, government, envoy or boolean: the narrowing queries answered in Python
+    find exactly the focus nodes the small store's SPARQL finds (or leave it to the store)."""
+    backend = OxigraphBackend(store)
+    kinds = ["Recognition", "Envoy", "RecognitionStance", "TerrorDesignation", "Listing",
+             "Government"]  # fmt: skip
+    nodes: list[Node] = []
+    for kind in kinds:
+        found = sorted({q[0] for q in backend.quads(None, RDF.type, URIRef(DK + kind), None,
+                                                    any_graph=True)}, key=str)  # fmt: skip
+        nodes.extend(found[:: max(1, len(found) // 4)][:4])
+    values: list[Node] = [
+        URIRef(RES + "russia"),
+        URIRef(RES + "afghanistan"),
+        URIRef(RES + "islamic-emirate-of-afghanistan"),
+        Literal("true", datatype=XSD.boolean),
+        Literal("false", datatype=XSD.boolean),
+        Literal("1", datatype=XSD.boolean, normalize=False),
+    ]
+    envoys = [q[0] for q in backend.quads(None, RDF.type, URIRef(DK + "Envoy"), None,
+                                          any_graph=True)][:1]  # fmt: skip
+    values.extend(envoys)
+    found_some: set[str] = set()
+    for node in nodes:
+        own = [q for q in backend.quads(node, None, None, None, any_graph=True)
+               if q[1] in SPARQL_READ]  # fmt: skip
+        for s, p, o, g in own:
+            for value in values:
+                overlay = Overlay(backend)
+                overlay.remove((s, p, o, g))
+                overlay.add((s, p, value, g))
+                delta = overlay.delta()
+                if not delta:
+                    continue
+                around = check.gather(delta, overlay)
+                small = check._store(around)
+                data = Triples([*around.triples, *check.hierarchy])
+                for shape, query in check.queries.items():
+                    plan = next(x for x in check.plans if x.shape == shape)
+                    assert plan.query is not None
+                    expected = set(_focus(small, plan.query)) & around.focus
+                    with contextlib.suppress(Unknown):
+                        assert set(query.candidates(around.focus, data)) == expected, shape
+                    if expected:
+                        found_some.add(str(shape).rsplit("#", 1)[-1])
+    # The edits reached the shapes: each recognition, envoy and ending shape was violated.
+    assert {"RecognizedGovernmentGovernsShape", "RecognitionNotOfOwnStateShape",
+            "EnvoyStatesDifferShape", "EnvoySendingGovernmentGovernsShape"} <= found_some  # fmt: skip
+
+
+def test_a_conforming_commit_needs_no_store(
+    check: CommitCheck, store: ox.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The neighbourhood of an ordinary new recognition: no compiled shape or query finds a
+    candidate, and no small store is loaded to tell."""
     overlay = Overlay(OxigraphBackend(store))
     node = URIRef(RES + "recognition-narrowing-test")
     g = URIRef(RES + "graph/curated-test")
@@ -215,7 +290,9 @@ def test_a_conforming_commit_needs_no_store(check: CommitCheck, store: ox.Store)
     data = Triples([*around.triples, *check.hierarchy])
     for compiled in check.compiled.values():
         assert compiled.candidates(around.focus, data) == []
-    assert check.judge(around).report.conforms
+    with monkeypatch.context() as patched:
+        patched.setattr(check, "_store", lambda around: pytest.fail("a store was loaded"))
+        assert check.judge(around).report.conforms
     bad = Delta(frozenset(), frozenset({(node, URIRef(DK + "startDate"), Literal("x"), g)}))
     assert not check.check(bad, _with(overlay, bad)).report.conforms
 
