@@ -142,6 +142,14 @@ EDIT = st.one_of(
 )
 
 
+def _read(
+    check: CommitCheck, delta: Delta, overlay: Overlay
+) -> tuple[Neighbourhood, ox.Store, Triples]:
+    """What the check of `delta` reads: the neighbourhood, in a small store and as Triples."""
+    around = check.gather(delta, overlay)
+    return around, check._store(around), Triples([*around.triples, *check.hierarchy])
+
+
 @settings(
     max_examples=60,
     deadline=None,
@@ -171,9 +179,7 @@ def test_broken_neighbourhoods_are_candidates(
     delta = overlay.delta()
     if not delta:
         return
-    around = check.gather(delta, overlay)
-    small = check._store(around)
-    data = Triples([*around.triples, *check.hierarchy])
+    around, small, data = _read(check, delta, overlay)
     for plan in check.plans:
         compiled = check.compiled.get(plan.shape)
         if compiled is None:
@@ -249,9 +255,7 @@ def test_sparql_shapes_answer_in_python_as_the_store_does(
                 delta = overlay.delta()
                 if not delta:
                     continue
-                around = check.gather(delta, overlay)
-                small = check._store(around)
-                data = Triples([*around.triples, *check.hierarchy])
+                around, small, data = _read(check, delta, overlay)
                 for shape, query in check.queries.items():
                     plan = next(x for x in check.plans if x.shape == shape)
                     assert plan.query is not None
