@@ -242,14 +242,19 @@ class _Compiler:
         raise Unsupported(f"the expression {name}")
 
 
+def _merged(solution: Solution, found: Iterable[Solution]) -> Iterator[Solution]:
+    """`found` (a pattern's solutions, evaluated on their own) joined with the outer solution."""
+    for item in found:
+        merged = _compatible(solution, item)
+        if merged is not None:
+            yield merged
+
+
 def _project(inner: Evaluate, variables: list[Variable]) -> Evaluate:
     def evaluate(data: Triples, solution: Solution) -> Iterator[Solution]:
         # Only the projected variables are visible outside: the subquery is evaluated alone.
-        for found in inner(data, {}):
-            projected = {v: found[v] for v in variables if v in found}
-            merged = _compatible(solution, projected)
-            if merged is not None:
-                yield merged
+        found = ({v: f[v] for v in variables if v in f} for f in inner(data, {}))
+        yield from _merged(solution, found)
 
     return evaluate
 
@@ -257,13 +262,8 @@ def _project(inner: Evaluate, variables: list[Variable]) -> Evaluate:
 def _join(left: Evaluate, right: Evaluate) -> Evaluate:
     def evaluate(data: Triples, solution: Solution) -> Iterator[Solution]:
         rights = list(right(data, {}))
-        for a in left(data, {}):
-            for b in rights:
-                merged = _compatible(a, b)
-                if merged is not None:
-                    merged = _compatible(solution, merged)
-                    if merged is not None:
-                        yield merged
+        pairs = (_compatible(a, b) for a in left(data, {}) for b in rights)
+        yield from _merged(solution, (m for m in pairs if m is not None))
 
     return evaluate
 
@@ -278,11 +278,7 @@ def _union(left: Evaluate, right: Evaluate) -> Evaluate:
 def _filter(test: Callable[[Triples, Solution], bool], inner: Evaluate) -> Evaluate:
     def evaluate(data: Triples, solution: Solution) -> Iterator[Solution]:
         # The filter sees the group's own solutions, not what an outer pattern bound.
-        for found in inner(data, {}):
-            if test(data, found):
-                merged = _compatible(solution, found)
-                if merged is not None:
-                    yield merged
+        yield from _merged(solution, (f for f in inner(data, {}) if test(data, f)))
 
     return evaluate
 
