@@ -191,6 +191,11 @@ class _Worker:
         except asyncio.IncompleteReadError:
             raise EOFError("the query worker closed its output") from None
 
+    def cancel_timers(self) -> None:
+        for timer in (self.watchdog, self.recheck):
+            if timer is not None:
+                timer.cancel()
+
     @property
     def alive(self) -> bool:
         """False once the process is known to have exited or closed a pipe."""
@@ -439,9 +444,7 @@ class QueryPool:
         if worker.lost:
             return
         worker.lost = True
-        for timer in (worker.watchdog, worker.recheck):
-            if timer is not None:
-                timer.cancel()
+        worker.cancel_timers()
         with contextlib.suppress(ValueError):
             self._workers.remove(worker)
         jobs = list(worker.jobs)
@@ -510,9 +513,7 @@ class QueryPool:
         workers = [*self._all, *self._reaping]
         for worker in workers:
             worker.lost = True
-            for timer in (worker.watchdog, worker.recheck):
-                if timer is not None:
-                    timer.cancel()
+            worker.cancel_timers()
         await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
         self._all.clear()
         self._reaping.clear()

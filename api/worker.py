@@ -3,8 +3,8 @@
 It opens its store, reports `("ready", StoreInfo)`, then answers each job read from standard
 input (its expiry on the monotonic clock, its time limit, the Job's fields as a tuple) with
 `("ok", *Answer's fields)` or `("error", DiploKGError)` on its original standard output (the
-message format of api.pool), QueryTimeout at once for a job whose time ran out while it waited; anything a library prints goes
-to standard error instead. Every step of a query happens here, against its time limit: the
+message format of api.pool), and at once with QueryTimeout for a job whose time ran out while
+it waited; anything a library prints goes to standard error instead. Every step of a query happens here, against its time limit: the
 static checks (form, updates, SERVICE allow-list, dataset clauses), the choice of format,
 evaluation and serialization.
 """

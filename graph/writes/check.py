@@ -50,7 +50,7 @@ from graph.validate import (
 from graph.writes.delta import Delta, Quad, quad_line
 from graph.writes.narrowing import Triple, Triples, compile_shapes
 from graph.writes.overlay import Overlay
-from graph.writes.sparql_targets import Unknown, compile_queries
+from graph.writes.sparql_targets import Unknown, compile_queries, triples_block
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,7 @@ def _collect(node: object, out: list[tuple[Node, Node, Node]]) -> None:
         if node.name == "BGP":
             out.extend(node.triples)
         elif node.name == "TriplesBlock":  # inside FILTER (NOT) EXISTS: not translated, flat
-            for block in node.triples:
-                out.extend(tuple(block[i : i + 3]) for i in range(0, len(block) - 2, 3))
+            out.extend(triples_block(node))
         for value in node.values():
             _collect(value, out)
     elif isinstance(node, list | tuple):

@@ -195,51 +195,53 @@ def _compatible(a: Solution, b: Solution) -> Solution | None:
     return merged
 
 
-@dataclass(frozen=True)
-class _Compiler:
-    """rdflib's algebra of a query (§18.2) -> an evaluator of solutions over Triples."""
+def triples_block(node: CompValue) -> list[tuple[Node, Node, Node]]:
+    """The triple patterns of a TriplesBlock (inside (NOT) EXISTS rdflib leaves the group
+    untranslated, each block a flat list of terms)."""
+    return [tuple(b[i : i + 3]) for b in node.triples for i in range(0, len(b) - 2, 3)]
 
-    def pattern(self, node: object) -> Evaluate:
-        if not isinstance(node, CompValue):
-            raise Unsupported(f"{node!r}")
-        name = node.name
-        if name in ("SelectQuery", "Distinct", "Reduced", "ToMultiSet"):
-            return self.pattern(node.p)
-        if name == "Project":
-            return _project(self.pattern(node.p), [Variable(v) for v in node.PV])
-        if name == "BGP":
-            return _bgp([tuple(t) for t in node.triples])
-        if name == "GroupGraphPatternSub":  # the group of an EXISTS, left untranslated
-            if not all(isinstance(part, CompValue) and part.name == "TriplesBlock"
-                       for part in node.part):  # fmt: skip
-                raise Unsupported("an EXISTS group beyond triple patterns")
-            flat = [tuple(b[i : i + 3]) for part in node.part for b in part.triples
-                    for i in range(0, len(b) - 2, 3)]  # fmt: skip
-            return _bgp(flat)
-        if name == "Join":
-            return _join(self.pattern(node.p1), self.pattern(node.p2))
-        if name == "Union":
-            return _union(self.pattern(node.p1), self.pattern(node.p2))
-        if name == "Filter":
-            return _filter(self.expression(node.expr), self.pattern(node.p))
-        raise Unsupported(f"SPARQL {name}")
 
-    def expression(self, node: object) -> Callable[[Triples, Solution], bool]:
-        if not isinstance(node, CompValue):
-            raise Unsupported(f"the expression {node!r}")
-        name = node.name
-        if name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
-            inner, negated = self.pattern(node.graph), name == "Builtin_NOTEXISTS"
-            # EXISTS substitutes the solution's bindings into its pattern (§18.6, substitute).
-            return lambda data, sol: (next(inner(data, sol), None) is None) is negated
-        if name in ("ConditionalOrExpression", "ConditionalAndExpression"):
-            parts = [self.expression(e) for e in [node.expr, *(node.other or [])]]
-            combine = any if name == "ConditionalOrExpression" else all
-            return lambda data, sol: combine(part(data, sol) for part in parts)
-        if name == "UnaryNot":
-            inner_test = self.expression(node.expr)
-            return lambda data, sol: not inner_test(data, sol)
-        raise Unsupported(f"the expression {name}")
+def _pattern(node: object) -> Evaluate:
+    """rdflib's algebra of a graph pattern (§18.2) -> an evaluator of its solutions."""
+    if not isinstance(node, CompValue):
+        raise Unsupported(f"{node!r}")
+    name = node.name
+    if name in ("SelectQuery", "Distinct", "Reduced", "ToMultiSet"):
+        return _pattern(node.p)
+    if name == "Project":
+        return _project(_pattern(node.p), [Variable(v) for v in node.PV])
+    if name == "BGP":
+        return _bgp([tuple(t) for t in node.triples])
+    if name == "GroupGraphPatternSub":  # the group of an EXISTS, left untranslated
+        if not all(isinstance(part, CompValue) and part.name == "TriplesBlock"
+                   for part in node.part):  # fmt: skip
+            raise Unsupported("an EXISTS group beyond triple patterns")
+        return _bgp([t for part in node.part for t in triples_block(part)])
+    if name == "Join":
+        return _join(_pattern(node.p1), _pattern(node.p2))
+    if name == "Union":
+        return _union(_pattern(node.p1), _pattern(node.p2))
+    if name == "Filter":
+        return _filter(_expression(node.expr), _pattern(node.p))
+    raise Unsupported(f"SPARQL {name}")
+
+
+def _expression(node: object) -> Callable[[Triples, Solution], bool]:
+    if not isinstance(node, CompValue):
+        raise Unsupported(f"the expression {node!r}")
+    name = node.name
+    if name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+        inner, negated = _pattern(node.graph), name == "Builtin_NOTEXISTS"
+        # EXISTS substitutes the solution's bindings into its pattern (§18.6, substitute).
+        return lambda data, sol: (next(inner(data, sol), None) is None) is negated
+    if name in ("ConditionalOrExpression", "ConditionalAndExpression"):
+        parts = [_expression(e) for e in [node.expr, *(node.other or [])]]
+        combine = any if name == "ConditionalOrExpression" else all
+        return lambda data, sol: combine(part(data, sol) for part in parts)
+    if name == "UnaryNot":
+        inner_test = _expression(node.expr)
+        return lambda data, sol: not inner_test(data, sol)
+    raise Unsupported(f"the expression {name}")
 
 
 def _merged(solution: Solution, found: Iterable[Solution]) -> Iterator[Solution]:
@@ -287,7 +289,6 @@ def _filter(test: Callable[[Triples, Solution], bool], inner: Evaluate) -> Evalu
 class CompiledQuery:
     """A narrowing query (`SELECT ... ?this`), compiled: its candidates among focus nodes."""
 
-    query: str
     evaluate: Evaluate
 
     def candidates(self, focus: Iterable[Node], data: Triples) -> list[Node]:
@@ -310,7 +311,7 @@ def compile_query(query: str) -> CompiledQuery:
         raise Unsupported("not a SELECT of ?this")
     if algebra.datasetClause:
         raise Unsupported("FROM in a narrowing query")
-    return CompiledQuery(query, _Compiler().pattern(algebra))
+    return CompiledQuery(_pattern(algebra))
 
 
 def compile_queries(queries: dict[URIRef, str]) -> dict[URIRef, CompiledQuery]:
@@ -324,4 +325,4 @@ def compile_queries(queries: dict[URIRef, str]) -> dict[URIRef, CompiledQuery]:
     return compiled
 
 
-__all__ = ["CompiledQuery", "Unknown", "compile_queries", "compile_query", "same"]
+__all__ = ["CompiledQuery", "Unknown", "compile_queries", "compile_query", "same", "triples_block"]

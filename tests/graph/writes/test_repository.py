@@ -385,7 +385,7 @@ def test_a_batch_that_fails_to_apply_in_the_background_is_applied_by_the_next_co
 
 
 class _CountedBackend(OxigraphBackend):
-    """An Oxigraph backend that applies as many batches as it is allowed to (`allow`), and
+    """An Oxigraph backend that applies as many batches as it is allowed to (`allowed`), and
     can run a hook on the next read (from inside a commit being evaluated)."""
 
     def __init__(self, store: ox.Store) -> None:

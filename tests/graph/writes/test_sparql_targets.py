@@ -6,11 +6,12 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rdflib import BNode, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 from rdflib.term import Node
 
 from graph.shacl_candidates import Unsupported
+from graph.validate import _focus
 from graph.writes.check import CommitCheck
 from graph.writes.delta import quad_line
 from graph.writes.narrowing import Triple, Triples
@@ -56,14 +57,7 @@ def oxigraph_answer(query: str, triples: list[Triple]) -> set[Node]:
     store = ox.Store()
     text = "".join(quad_line((s, p, o, None)) + "\n" for s, p, o in triples)
     store.load(text.encode(), format=ox.RdfFormat.N_QUADS)
-    found: set[Node] = set()
-    for row in store.query(query):  # type: ignore[union-attr]
-        term = row["this"]
-        if isinstance(term, ox.NamedNode):
-            found.add(URIRef(term.value))
-        elif isinstance(term, ox.BlankNode):
-            found.add(BNode(term.value))
-    return found
+    return set(_focus(store, query))
 
 
 def python_answer(query: str, triples: list[Triple]) -> set[Node]:
