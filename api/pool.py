@@ -14,7 +14,8 @@ read-only). One task per worker reads its replies, in order.
 
 Each worker is an asyncio subprocess: a job goes to its standard input and its answer comes back
 on its standard output, each message a pickle preceded by its length (8 bytes, big-endian):
-(expiry on the monotonic clock, time limit, a Job's fields as a tuple), then ("ok", *an
+(expiry on the monotonic clock, time limit, the number of the last commit acknowledged, a Job's
+fields as a tuple), then ("ok", *an
 Answer's fields) or ("error", the DiploKGError). A worker answers QueryTimeout at once for a job
 whose time was up before it read it. Asyncio's streams read and write the messages without
 blocking the event loop, however large.
@@ -98,8 +99,9 @@ class WorkerConfig:
     store: str
     dataset: Path
     allowed_services: tuple[str, ...] = field(default=())
-    #: The change log of curated writes to follow (api.writes): a worker applies the commits
-    #: it has not seen before each query. None on a read-only server.
+    #: The change log of curated writes to follow (api.writes): a worker applies its commits
+    #: as they come, and before a query those acknowledged before it. None on a read-only
+    #: server.
     follow: Path | None = None
 
     def to_json(self) -> str:
@@ -247,6 +249,10 @@ class QueryPool:
         self.info: StoreInfo | None = None
         #: Workers started to replace a killed or dead one.
         self.respawns = 0
+        #: The number of the last commit acknowledged to a writer (graph.writes): each job
+        #: carries it, and its worker applies the change log at least that far before running
+        #: it (a client that saw its write succeed reads it).
+        self.acknowledged = 0
         #: Queries not yet written to a worker, in arrival order.
         self._queue: collections.deque[_Sent] = collections.deque()
         #: Workers that take jobs.
@@ -301,7 +307,7 @@ class QueryPool:
         QueryTimeout after `timeout` seconds, waiting for a worker included."""
         loop = asyncio.get_running_loop()
         # A tuple pickles in a third of a dataclass's time.
-        message = frame((time.monotonic() + timeout, timeout, job.fields()))
+        message = frame((time.monotonic() + timeout, timeout, self.acknowledged, job.fields()))
         sent = _Sent(message, loop.create_future(), loop.time() + timeout, timeout)
         self._queue.append(sent)
         self._dispatch()

@@ -1,7 +1,8 @@
 """A query worker process (`python -m api.worker CONFIG_JSON`, started by api.pool): check, negotiate, run, serialize.
 
 It opens its store, reports `("ready", StoreInfo)`, then answers each job read from standard
-input (its expiry on the monotonic clock, its time limit, the Job's fields as a tuple) with
+input (its expiry on the monotonic clock, its time limit, the number of the last commit
+acknowledged when it arrived, the Job's fields as a tuple) with
 `("ok", *Answer's fields)` or `("error", DiploKGError)` on its original standard output (the
 message format of api.pool), and at once with QueryTimeout for a job whose time ran out while
 it waited; anything a library prints goes to standard error instead. Every step of a query happens here, against its time limit: the
@@ -65,50 +66,56 @@ FOLLOW_EVERY_S = 0.01
 
 
 class Replica:
-    """A worker's store kept up with the change log of curated writes (graph.writes.log): each
-    commit's removals, then additions, applied in log order before the next query, and by a
-    thread of its own while the worker is idle (so that a worker that answered nothing for a
-    while does not make its next query wait for every commit since). `lock` is held while a
-    query runs and while commits are applied: a query never sees part of a commit. On a remote
-    store the data is the store's own; only its list of graphs follows."""
+    """A worker's store kept up with the change log of curated writes (graph.writes.log): the
+    commits logged since it last looked, applied in log order as one transaction (a query
+    running meanwhile sees all of them or none), by a thread of its own every few milliseconds
+    and by a query that needs a commit the thread has not applied yet. A query waits for
+    nothing else: read-your-writes asks only that it see the commits acknowledged before it
+    arrived (`applied` says how far the store is). On a remote store the data is the store's
+    own; only its list of graphs follows."""
 
     def __init__(self, store: Store, path: Path) -> None:
         from graph.writes.log import LogFollower  # only a server that takes writes needs it
 
         self.store = store
         self.follower = LogFollower(path)
-        self.lock = threading.Lock()
+        #: Held while commits are applied: one catch-up at a time.
+        self.applying = threading.Lock()
+        #: Held while a query runs; taken by a catch-up that cannot be one transaction (blank
+        #: nodes, graph.stores.oxigraph), so that no query sees part of it.
+        self.reading = threading.Lock()
+        #: The number of the last commit applied.
+        self.applied = 0
 
     def catch_up(self) -> None:
-        """Apply what was logged since the last call (the caller holds `lock`)."""
+        """Apply what was logged since the last call."""
         import pyoxigraph as ox
 
-        operations = self.follower.new_operations()
-        if not operations:
-            return
-        if self.store.name == "oxigraph":
-            self.store.apply_operations(operations)  # type: ignore[attr-defined]
-        elif self.store.name == "remote":
-            graphs = {
-                q.graph_name.value
-                for op, q in operations
-                if op == "A" and isinstance(q.graph_name, ox.NamedNode)
-            }
-            self.store.add_graphs(graphs)  # type: ignore[attr-defined]
+        with self.applying:
+            operations = self.follower.new_operations()
+            if operations and self.store.name == "oxigraph":
+                self.store.apply_operations(operations, self.reading)  # type: ignore[attr-defined]
+            elif operations and self.store.name == "remote":
+                graphs = {
+                    q.graph_name.value
+                    for op, q in operations
+                    if op == "A" and isinstance(q.graph_name, ox.NamedNode)
+                }
+                self.store.add_graphs(graphs)  # type: ignore[attr-defined]
+            self.applied = self.follower.sequence
 
     def follow(self, every: float = FOLLOW_EVERY_S) -> None:
-        """Catch up every `every` seconds in a daemon thread, while no query holds the lock.
-        A failure is logged and left to the next query, which reports it."""
+        """Catch up every `every` seconds in a daemon thread. A failure is logged and left to
+        the next query, which reports it."""
 
         def run() -> None:
             while True:
                 time.sleep(every)
-                with self.lock:
-                    try:
-                        self.catch_up()
-                    except Exception:  # a corrupt log: the next query answers with the error
-                        logging.getLogger(__name__).exception("following the change log")
-                        time.sleep(1.0)
+                try:
+                    self.catch_up()
+                except Exception:  # a corrupt log: the next query answers with the error
+                    logging.getLogger(__name__).exception("following the change log")
+                    time.sleep(1.0)
 
         threading.Thread(target=run, name="replica-follower", daemon=True).start()
 
@@ -138,21 +145,21 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
     if follower is not None:
         follower.catch_up()
         follower.follow()
-    lock = follower.lock if follower is not None else contextlib.nullcontext()
+    reading = follower.reading if follower is not None else contextlib.nullcontext()
     send(("ready", StoreInfo(store.name, store.triple_count(), tuple(store.named_graphs()))))
     while True:
         header = jobs.read(LENGTH.size)
         if len(header) < LENGTH.size:
             break
-        expires, limit, fields = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
+        expires, limit, acknowledged, fields = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
         job = Job(*fields)
         if time.monotonic() >= expires:  # its client stopped waiting while it was queued here
             send(("error", QueryTimeout(limit)))
             continue
         try:
-            with lock:
-                if follower is not None:
-                    follower.catch_up()
+            if follower is not None and follower.applied < acknowledged:
+                follower.catch_up()  # read-your-writes
+            with reading:
                 reply: tuple[object, ...] = (
                     "ok",
                     *answer(store, job, config.allowed_services).fields(),

@@ -88,6 +88,11 @@ class Commit:
     def iri(self) -> URIRef:
         return commit_iri(self.id)
 
+    @property
+    def sequence(self) -> int:
+        """Its number in the change log (the first part of its id)."""
+        return int(self.id.split("-", 1)[0])
+
     def quads(self, delta: Delta) -> list[Quad]:
         """The commit's PROV record, every quad in the commit's own graph."""
         c, g = self.iri, self.iri

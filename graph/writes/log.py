@@ -142,6 +142,7 @@ def read_patch(path: Path, offset: int, length: int) -> Patch | None:
 
 
 _END = re.compile(rb"^T[CA] \.\n", re.MULTILINE)
+_COMMITTED = re.compile(rb"^TC \.\n", re.MULTILINE)
 
 
 def located_patches(data: bytes, offset: int) -> list[tuple[Patch, int, int]]:
@@ -167,6 +168,9 @@ class LogFollower:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.offset = 0
+        #: How many committed transactions it has read: the number of the last one (a commit's
+        #: number, graph.writes.commits.new_id, is its place among them).
+        self.sequence = 0
 
     def _new_bytes(self) -> bytes:
         """The complete transactions written since the last call (b"" when none: one stat)."""
@@ -181,6 +185,7 @@ class LogFollower:
             data = f.read(size - self.offset)
         keep = complete_length(data)
         self.offset += keep
+        self.sequence += len(_COMMITTED.findall(data, 0, keep))
         return data[:keep]
 
     def new_located(self) -> list[tuple[Patch, int, int]]:

@@ -1,30 +1,41 @@
-"""A query worker's replica follows the change log while it is idle, and never applies a
-commit while a query holds its lock."""
+"""A query worker's replica follows the change log: each catch-up is one transaction (no query
+sees part of a commit, and none waits for one it need not see), and a query sees every commit
+acknowledged before it arrived."""
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 
+import api.worker
+from api.pool import Job, WorkerConfig, frame
 from api.worker import Replica
 from graph.stores import open_store_spec
 from graph.stores.base import Store
-from graph.writes.delta import Delta, Patch
+from graph.writes.delta import Delta, Patch, Quad
 from graph.writes.log import ChangeLog
 
 GRAPH = URIRef("https://w3id.org/diplokg/graph/curated-replica-test")
 LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
 
 
-def _commit(log: ChangeLog, n: int, previous: str | None) -> str:
+def _label(n: int) -> Quad:
     node = URIRef(f"https://w3id.org/diplokg/resource/replica-test-{n}")
-    commit = f"https://w3id.org/diplokg/commit/replica-test-{n}"
-    delta = Delta(frozenset(), frozenset({(node, LABEL, Literal(f"replica test {n}"), GRAPH)}))
-    log.append(Patch.of(commit, previous, delta))
+    return (node, LABEL, Literal(f"replica test {n}"), GRAPH)
+
+
+def _append(
+    log: ChangeLog, previous: str | None, added: Iterable[Quad], removed: Iterable[Quad] = ()
+) -> str:
+    commit = f"https://w3id.org/diplokg/commit/replica-test-{len(log) + 1}"
+    log.append(Patch.of(commit, previous, Delta(frozenset(removed), frozenset(added))))
     return commit
 
 
@@ -33,10 +44,10 @@ def _has(store: object, n: int) -> bool:
     return b"true" in store.query(ask).serialize("json")  # type: ignore[attr-defined]
 
 
-def _within(seconds: float, condition: object) -> bool:
+def _within(seconds: float, condition: Callable[[], bool]) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return True
         time.sleep(0.01)
     return False
@@ -50,24 +61,83 @@ def store(built_dir: Path) -> Iterator[Store]:
     opened.close()
 
 
-def test_an_idle_replica_catches_up_by_itself_and_waits_for_the_query_lock(
+def test_an_idle_replica_catches_up_by_itself_even_while_a_query_runs(
     store: Store, tmp_path: Path
 ) -> None:
     log = ChangeLog(tmp_path / "changes.rdfp")
     replica = Replica(store, log.path)
     replica.follow(every=0.01)
-    first = _commit(log, 1, None)
+    first = _append(log, None, {_label(1)})
     assert _within(5, lambda: _has(store, 1)), "the idle replica never applied the commit"
-    with replica.lock:  # a query runs: nothing is applied under it
-        _commit(log, 2, first)
-        time.sleep(0.2)
-        assert not _has(store, 2)
-    assert _within(5, lambda: _has(store, 2))
+    assert replica.applied == 1
+    with replica.reading:  # a query runs: a commit without blank nodes is one transaction
+        _append(log, first, {_label(2)})
+        assert _within(5, lambda: _has(store, 2))
+        assert replica.applied == 2
+
+
+def test_a_catch_up_holding_a_blank_node_waits_for_the_running_query(
+    store: Store, tmp_path: Path
+) -> None:
+    """A blank node cannot be named in an update, so that catch-up is applied step by step,
+    and only while no query runs."""
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    replica = Replica(store, log.path)
+    replica.follow(every=0.01)
+    with replica.reading:
+        _append(log, None, {(BNode("replica-b1"), LABEL, Literal("replica test 3"), GRAPH)})
+        time.sleep(0.3)
+        assert not _has(store, 3) and replica.applied == 0
+    assert _within(5, lambda: _has(store, 3))
+
+
+def test_no_query_sees_part_of_a_catch_up(store: Store, tmp_path: Path) -> None:
+    """Commits move 200 facts between two graphs (one graph emptied, so dropped, the other
+    filled); queries run meanwhile, in another thread, and count both: each sees the facts in
+    one graph or the other, never split, never doubled."""
+    first, second = (URIRef(f"{GRAPH}-move-{n}") for n in (1, 2))
+    facts = [
+        (URIRef(f"https://w3id.org/diplokg/resource/move-{n}"), LABEL, Literal(n))
+        for n in range(200)
+    ]
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    replica = Replica(store, log.path)
+    head = _append(log, None, {(*f, first) for f in facts})
+    replica.catch_up()
+    replica.follow(every=0.001)
+    count = f"""SELECT ?g (COUNT(*) AS ?n) WHERE {{
+        VALUES ?g {{ <{first}> <{second}> }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"""
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    queries = 0
+    stop = threading.Event()
+
+    def read() -> None:
+        nonlocal queries
+        while not stop.is_set():
+            rows = store.handle.query(count)  # type: ignore[attr-defined]
+            seen.add(tuple(sorted((r["g"].value, r["n"].value) for r in rows)))
+            queries += 1
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(30):
+            source, target = (first, second) if n % 2 == 0 else (second, first)
+            head = _append(log, head, {(*f, target) for f in facts}, {(*f, source) for f in facts})
+            time.sleep(0.005)
+        assert _within(10, lambda: replica.applied == 31)
+    finally:
+        stop.set()
+        reader.join()
+    assert seen <= {((str(first), "200"),), ((str(second), "200"),)}, seen
+    assert queries > 30
+    graphs = store.named_graphs()
+    assert str(first) in graphs and str(second) not in graphs  # the emptied graph is gone
 
 
 def test_operations_apply_in_log_order_and_count_once(store: Store) -> None:
-    """Runs of additions go in one transaction, but in log order with the removals between
-    them; a quad added twice, or removed when absent, changes nothing and counts nothing."""
+    """Each quad ends as its last operation says; a quad added twice, or removed when absent,
+    changes nothing and counts nothing; a graph left empty is gone."""
     import pyoxigraph as ox
 
     g = ox.NamedNode(str(GRAPH) + "-operations")
@@ -84,3 +154,68 @@ def test_operations_apply_in_log_order_and_count_once(store: Store) -> None:
     assert q1 in handle and q2 not in handle
     store.apply_operations([("D", q1)])  # type: ignore[attr-defined]
     assert store.triple_count() == before and g.value not in store.named_graphs()
+
+
+def test_any_term_goes_through_the_update_text_and_back(store: Store) -> None:
+    """The transaction is SPARQL text: literals with quotes, backslashes, line ends, control
+    characters, a backslash before `u`, language tags and datatypes, in the default graph and a
+    named one, are added and removed exactly."""
+    import pyoxigraph as ox
+
+    p = ox.NamedNode("urn:x:p")
+    objects = [
+        ox.Literal('say "hi"\n\tand\r\\ go\b\f'),
+        ox.Literal("a\\u0041 is not A"),
+        ox.Literal("control \x01\x7f and 😀 é"),
+        ox.Literal("chat", language="fr"),
+        ox.Literal("01", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+        ox.NamedNode("urn:x:o?a=b&c=%20#frag"),
+    ]
+    graphs = [ox.DefaultGraph(), ox.NamedNode(str(GRAPH) + "-terms")]
+    quads = [
+        ox.Quad(ox.NamedNode(f"urn:x:term-{i}"), p, o, g)
+        for i, o in enumerate(objects)
+        for g in graphs
+    ]
+    before = store.triple_count()
+    store.apply_operations([("A", q) for q in quads])  # type: ignore[attr-defined]
+    handle = store.handle  # type: ignore[attr-defined]
+    assert all(q in handle for q in quads)
+    assert store.triple_count() == before + len(quads)
+    store.apply_operations([("D", q) for q in quads])  # type: ignore[attr-defined]
+    assert not any(q in handle for q in quads)
+    assert store.triple_count() == before
+
+
+def test_a_query_sees_the_commits_acknowledged_before_it_and_waits_for_no_other(
+    built_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker (api.worker's loop, in a thread, its follower thread off) applies the log
+    before a job only as far as the job's acknowledged commit number asks."""
+    monkeypatch.setattr(Replica, "follow", lambda self, every=0.0: None)
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    head = _append(log, None, {_label(11)})
+    config = WorkerConfig("oxigraph", built_dir, (), follow=log.path)
+    read_end, write_end = os.pipe()
+    replies: queue.Queue[object] = queue.Queue()
+    with os.fdopen(read_end, "rb") as jobs, os.fdopen(write_end, "wb") as out:
+        worker = threading.Thread(target=api.worker._serve, args=(config, jobs, replies.put))
+        worker.start()
+        assert replies.get(timeout=60)[0] == "ready"  # type: ignore[index]
+
+        def ask(n: int, acknowledged: int) -> bool:
+            query = f'ASK {{ GRAPH <{GRAPH}> {{ ?s <{LABEL}> "replica test {n}" }} }}'
+            job = Job(query, (), (), "application/sparql-results+json", (), None)
+            out.write(frame((time.monotonic() + 30, 30.0, acknowledged, job.fields())))
+            out.flush()
+            reply = replies.get(timeout=30)
+            assert reply[0] == "ok", reply  # type: ignore[index]
+            return b"true" in reply[3]  # type: ignore[index]
+
+        assert ask(11, 1)  # in the log before the worker started
+        _append(log, head, {_label(12)})
+        assert not ask(12, 1)  # logged, not acknowledged yet: the query does not wait for it
+        assert ask(12, 2)  # acknowledged: applied first
+        out.close()
+        worker.join(timeout=30)
+    assert not worker.is_alive()

@@ -427,6 +427,15 @@ def test_insert_data_of_a_fact_that_fits_the_shapes_is_queryable(client: TestCli
     ]
 
 
+def test_a_query_sent_after_a_write_is_acknowledged_sees_it(client: TestClient) -> None:
+    """Read-your-writes: the query workers apply the change log up to the last commit
+    acknowledged before a query arrives (their own follower, every few milliseconds, would
+    miss some of these), each write and each check right after the other."""
+    for n in range(25):
+        update(client, f'INSERT DATA {{ GRAPH <urn:x:ryw> {{ <urn:x:ryw-{n}> <urn:x:p> "{n}" }} }}')
+        assert ask(client, f"ASK {{ GRAPH <urn:x:ryw> {{ <urn:x:ryw-{n}> <urn:x:p> ?o }} }}"), n
+
+
 def test_insert_data_into_the_default_graph_is_served_at_default(client: TestClient) -> None:
     update(client, 'INSERT DATA { <urn:x:in-default> <urn:x:p> "d" }')
     response = client.get("/store", params={"default": ""}, headers={"Accept": "text/turtle"})
