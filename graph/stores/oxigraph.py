@@ -386,27 +386,34 @@ class OxigraphStore(Store):
 
     def apply_operations(
         self,
-        operations: Iterable[tuple[str, ox.Quad]],
+        operations: Sequence[tuple[str, ox.Quad]],
         exclusive: contextlib.AbstractContextManager[object] | None = None,
     ) -> None:
         """Apply a change log's operations ("D" removes a quad, "A" adds one): a replica
-        following the log. What they change together is one transaction (one SPARQL update:
-        a query running meanwhile sees all of it or none, docs/writes.md); graphs they empty
-        go with it (a graph exists while it holds a triple). Idempotent: each quad ends as
-        its last operation says, and one already so is left alone and counts nothing.
-        Blank nodes cannot be named in an update (DELETE DATA refuses them, INSERT DATA makes
-        new ones), so a change holding one is applied step by step under `exclusive`, which
-        the caller holds while queries run."""
+        following the log. What they change together is one transaction (a query running
+        meanwhile sees all of it or none, docs/writes.md): additions alone go in one `extend`,
+        anything with removals in one SPARQL update, with the graphs it empties (a graph exists
+        while it holds a triple). Idempotent: each quad ends as its last operation says, and
+        one already so is left alone and counts nothing. Blank nodes cannot be named in an
+        update (DELETE DATA refuses them, INSERT DATA makes new ones), so removals with one are
+        applied step by step under `exclusive`, which the caller holds while queries run."""
         store = self._require()
-        last: dict[ox.Quad, bool] = {}
-        for code, quad in operations:
-            last[quad] = code == "A"
-        adding = [q for q, present in last.items() if present and q not in store]
-        removing = [q for q, present in last.items() if not present and q in store]
-        if not adding and not removing:
+        if all(code == "A" for code, _ in operations):  # the usual catch-up
+            adding = {quad for _, quad in operations if quad not in store}
+            removing: list[ox.Quad] = []
+        else:
+            last: dict[ox.Quad, bool] = {}
+            for code, quad in operations:
+                last[quad] = code == "A"
+            adding = {q for q, present in last.items() if present and q not in store}
+            removing = [q for q, present in last.items() if not present and q in store]
+        if not removing:
+            if adding:
+                store.extend(adding)  # one transaction
+                self._triples += len(adding)
             return
         emptied = _emptied_graphs(store, adding, removing)
-        if any(map(_has_blank_node, itertools.chain(adding, removing))):
+        if any(map(_has_blank_node, removing)):
             with exclusive if exclusive is not None else contextlib.nullcontext():
                 for quad in removing:
                     store.remove(quad)
@@ -414,9 +421,7 @@ class OxigraphStore(Store):
                 for graph in emptied:
                     store.remove_graph(graph)
         else:
-            steps = []
-            if removing:
-                steps.append(f"DELETE DATA {{ {_quads_block(removing)} }}")
+            steps = [f"DELETE DATA {{ {_quads_block(removing)} }}"]
             if adding:
                 steps.append(f"INSERT DATA {{ {_quads_block(adding)} }}")
             steps += [f"DROP SILENT GRAPH {graph}" for graph in emptied]
@@ -464,7 +469,7 @@ def _quads_block(quads: Iterable[ox.Quad]) -> str:
 
 
 def _emptied_graphs(
-    store: ox.Store, adding: Sequence[ox.Quad], removing: Sequence[ox.Quad]
+    store: ox.Store, adding: Iterable[ox.Quad], removing: Sequence[ox.Quad]
 ) -> list[ox.NamedNode]:
     """The named graphs that removing `removing` and adding `adding` leaves without a triple."""
     added_to = {q.graph_name for q in adding}

@@ -171,21 +171,33 @@ class LogFollower:
         #: How many committed transactions it has read: the number of the last one (a commit's
         #: number, graph.writes.commits.new_id, is its place among them).
         self.sequence = 0
+        #: Whether the last read left complete transactions unread (it reached its limit).
+        self.behind = False
 
-    def _new_bytes(self) -> bytes:
-        """The complete transactions written since the last call (b"" when none: one stat)."""
+    def _new_bytes(self, limit: int | None = None) -> bytes:
+        """The complete transactions written since the last call (b"" when none: one stat),
+        about `limit` bytes of them at most (more if the first is longer); `behind` says
+        whether more were there."""
         try:
             size = os.stat(self.path).st_size
         except FileNotFoundError:
             return b""
         if size <= self.offset:
+            self.behind = False
             return b""
+        left = size - self.offset
+        want = left if limit is None else min(left, limit)
         with self.path.open("rb") as f:
-            f.seek(self.offset)
-            data = f.read(size - self.offset)
-        keep = complete_length(data)
+            while True:
+                f.seek(self.offset)
+                data = f.read(want)
+                keep = complete_length(data)
+                if keep or want >= left:
+                    break
+                want = min(left, want * 2)  # a transaction longer than the limit
         self.offset += keep
         self.sequence += len(_COMMITTED.findall(data, 0, keep))
+        self.behind = want < left
         return data[:keep]
 
     def new_located(self) -> list[tuple[Patch, int, int]]:
@@ -194,10 +206,11 @@ class LogFollower:
         offset = self.offset
         return located_patches(self._new_bytes(), offset)
 
-    def new_operations(self) -> list[tuple[str, ox.Quad]]:
+    def new_operations(self, limit: int | None = None) -> list[tuple[str, ox.Quad]]:
         """The operations of the new transactions, in order, as pyoxigraph quads: what a
-        replica applies (one parse for all of them, no rdflib terms)."""
-        text = self._new_bytes().decode("utf-8")
+        replica applies (one parse for all of them, no rdflib terms); about `limit` bytes of
+        transactions at most (see `behind`)."""
+        text = self._new_bytes(limit).decode("utf-8")
         if not text:
             return []
         codes: list[str] = []

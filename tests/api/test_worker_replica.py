@@ -17,6 +17,7 @@ from rdflib import BNode, Literal, URIRef
 import api.worker
 from api.pool import Job, WorkerConfig, frame
 from api.worker import Replica
+from graph.errors import StoreError
 from graph.stores import open_store_spec
 from graph.stores.base import Store
 from graph.writes.delta import Delta, Patch, Quad
@@ -67,28 +68,38 @@ def test_an_idle_replica_catches_up_by_itself_even_while_a_query_runs(
     log = ChangeLog(tmp_path / "changes.rdfp")
     replica = Replica(store, log.path)
     replica.follow(every=0.01)
-    first = _append(log, None, {_label(1)})
-    assert _within(5, lambda: _has(store, 1)), "the idle replica never applied the commit"
-    assert replica.applied == 1
-    with replica.reading:  # a query runs: a commit without blank nodes is one transaction
-        _append(log, first, {_label(2)})
-        assert _within(5, lambda: _has(store, 2))
-        assert replica.applied == 2
+    try:
+        first = _append(log, None, {_label(1)})
+        assert _within(5, lambda: _has(store, 1)), "the idle replica never applied the commit"
+        assert replica.applied == 1
+        with replica.reading:  # a query runs: a commit without blank nodes is one transaction
+            _append(log, first, {_label(2)})
+            assert _within(5, lambda: _has(store, 2))
+            assert replica.applied == 2
+    finally:
+        replica.stop()
 
 
-def test_a_catch_up_holding_a_blank_node_waits_for_the_running_query(
+def test_a_catch_up_removing_a_blank_node_waits_for_the_running_query(
     store: Store, tmp_path: Path
 ) -> None:
-    """A blank node cannot be named in an update, so that catch-up is applied step by step,
-    and only while no query runs."""
+    """A blank node cannot be named in an update, so a catch-up that removes one is applied
+    step by step, and only while no query runs (adding one is a plain `extend`)."""
+    blank = (BNode("replica-b1"), LABEL, Literal("replica test 3"), GRAPH)
     log = ChangeLog(tmp_path / "changes.rdfp")
     replica = Replica(store, log.path)
     replica.follow(every=0.01)
-    with replica.reading:
-        _append(log, None, {(BNode("replica-b1"), LABEL, Literal("replica test 3"), GRAPH)})
-        time.sleep(0.3)
-        assert not _has(store, 3) and replica.applied == 0
-    assert _within(5, lambda: _has(store, 3))
+    try:
+        with replica.reading:
+            head = _append(log, None, {blank})
+            assert _within(5, lambda: _has(store, 3))
+            _append(log, head, {_label(4)}, {blank})
+            time.sleep(0.3)
+            assert _has(store, 3) and not _has(store, 4) and replica.applied == 1
+        assert _within(5, lambda: _has(store, 4) and not _has(store, 3))
+        assert replica.applied == 2
+    finally:
+        replica.stop()
 
 
 def test_no_query_sees_part_of_a_catch_up(store: Store, tmp_path: Path) -> None:
@@ -127,12 +138,78 @@ def test_no_query_sees_part_of_a_catch_up(store: Store, tmp_path: Path) -> None:
             time.sleep(0.005)
         assert _within(10, lambda: replica.applied == 31)
     finally:
+        replica.stop()
         stop.set()
         reader.join()
     assert seen <= {((str(first), "200"),), ((str(second), "200"),)}, seen
     assert queries > 30
     graphs = store.named_graphs()
     assert str(first) in graphs and str(second) not in graphs  # the emptied graph is gone
+
+
+def test_no_query_sees_part_of_a_catch_up_that_only_adds(store: Store, tmp_path: Path) -> None:
+    """The usual catch-up (commits that only add) goes in one `extend`: queries meanwhile see
+    whole commits of 150 facts each."""
+    graph = URIRef(f"{GRAPH}-grow")
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    replica = Replica(store, log.path)
+    replica.follow(every=0.001)
+    count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    seen: set[int] = set()
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            seen.add(int(next(iter(store.handle.query(count)))["n"].value))  # type: ignore[attr-defined]
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    head = None
+    try:
+        for n in range(30):
+            facts = [
+                (URIRef(f"https://w3id.org/diplokg/resource/grow-{n}-{k}"), LABEL, Literal(k))
+                for k in range(150)
+            ]
+            head = _append(log, head, {(*f, graph) for f in facts})
+            time.sleep(0.005)
+        assert _within(10, lambda: replica.applied == 30)
+    finally:
+        replica.stop()
+        stop.set()
+        reader.join()
+    assert all(n % 150 == 0 for n in seen), sorted(seen)
+    assert len(seen) > 2
+
+
+def test_a_long_log_is_applied_in_parts_of_whole_commits(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api.worker, "CATCH_UP_BYTES", 600)
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    head = None
+    for n in range(20, 40):
+        head = _append(log, head, {_label(n)})
+    replica = Replica(store, log.path)
+    replica.catch_up()
+    assert replica.applied == 20 and not replica.follower.behind
+    assert all(_has(store, n) for n in range(20, 40))
+
+
+def test_a_log_that_cannot_be_applied_stops_the_copy_answering(
+    store: Store, tmp_path: Path
+) -> None:
+    """A replica that failed to apply part of the log lacks it for good: every later catch-up
+    (each query's) fails with the reason, rather than answer from that copy."""
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    replica = Replica(store, log.path)
+    log.path.write_text("H id <urn:x:c1> .\nTX .\nA <urn:x:s> <urn:x:p> not-a-term .\nTC .\n")
+    with pytest.raises(StoreError, match="could not apply the change log"):
+        replica.catch_up()
+    _append(log, "urn:x:c1", {_label(5)})
+    with pytest.raises(StoreError, match="could not apply the change log"):
+        replica.catch_up()
+    assert replica.failure is not None and not _has(store, 5)
 
 
 def test_operations_apply_in_log_order_and_count_once(store: Store) -> None:
@@ -193,6 +270,8 @@ def test_a_query_sees_the_commits_acknowledged_before_it_and_waits_for_no_other(
     """A worker (api.worker's loop, in a thread, its follower thread off) applies the log
     before a job only as far as the job's acknowledged commit number asks."""
     monkeypatch.setattr(Replica, "follow", lambda self, every=0.0: None)
+    # An audit hook cannot be removed: in this process it would refuse every later fetch.
+    monkeypatch.setattr(api.worker, "guard_network", lambda allowed: None)
     log = ChangeLog(tmp_path / "changes.rdfp")
     head = _append(log, None, {_label(11)})
     config = WorkerConfig("oxigraph", built_dir, (), follow=log.path)

@@ -73,6 +73,32 @@ def test_a_follower_locates_each_new_commit(tmp_path: Path) -> None:
     assert follower.new_located() == []
 
 
+def test_a_follower_reads_whole_transactions_a_limited_amount_at_a_time(tmp_path: Path) -> None:
+    """A replica catching up a long log applies it in parts (each a transaction of whole
+    commits): a read stops at the last whole transaction within the limit, says whether more
+    are there, counts the commits read (their numbers), and reads a transaction longer than
+    the limit whole."""
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    log.recover()
+    follower = LogFollower(log.path)
+    patches = [_patch(n, f"{COMMITS}c{n - 1}" if n > 1 else None) for n in range(1, 11)]
+    log.append_all(patches)
+    one = len(patches[0].text().encode())
+    parts, counts = [], []
+    while True:
+        operations = follower.new_operations(limit=int(one * 2.5))
+        parts.append(len(operations))
+        counts.append(follower.sequence)
+        if not follower.behind:
+            break
+    assert counts == [2, 4, 6, 8, 10]
+    assert sum(parts) == sum(len(p.operations) for p in patches)
+    assert follower.new_operations(limit=10) == [] and not follower.behind
+    log.append(_patch(11, f"{COMMITS}c10"))
+    assert len(follower.new_operations(limit=10)) == len(patches[0].operations)
+    assert follower.sequence == 11 and not follower.behind
+
+
 def test_one_writer_holds_the_log_and_a_second_is_told_who(tmp_path: Path) -> None:
     path = tmp_path / "changes.rdfp"
     first = ChangeLog(path)
