@@ -15,10 +15,12 @@ read-only). One task per worker reads its replies, in order.
 Each worker is an asyncio subprocess: a job goes to its standard input and its answer comes back
 on its standard output, each message a pickle preceded by its length (8 bytes, big-endian):
 (expiry on the monotonic clock, time limit, the number of the last commit acknowledged, a Job's
-fields as a tuple), then ("ok", *an
-Answer's fields) or ("error", the DiploKGError). A worker answers QueryTimeout at once for a job
-whose time was up before it read it. Asyncio's streams read and write the messages without
-blocking the event loop, however large.
+fields as a tuple), then ("ok", *an Answer's fields) or ("error", the DiploKGError). A worker
+answers QueryTimeout at once for a job whose time was up before it read it. Asyncio's streams
+read and write the messages without blocking the event loop, however large. On a server that
+takes writes, the pool also writes (NOTICE, number) when commits were acknowledged, which has
+no reply: the worker applies the change log that far (api.worker.Replica) while it has no
+query to run.
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ def frame(message: object) -> bytes:
 #: Jobs a worker holds at once: the one it runs and the next, already in its pipe, so that it
 #: never waits for the server's event loop between two queries (with one job at a time, each
 #: worker idled ~70% of the time at 64 connections while queries queued for it).
+#: The first item of a notice to the workers that commits were acknowledged.
+NOTICE = "log"
 DEPTH = 2
 #: A job is put in a busy worker's pipe only while the job that worker runs is this young: a
 #: job behind a long query would wait for all of it. One already waiting behind a job that has
@@ -253,6 +257,7 @@ class QueryPool:
         #: carries it, and its worker applies the change log at least that far before running
         #: it (a client that saw its write succeed reads it).
         self.acknowledged = 0
+        self._notice_due = False
         #: Queries not yet written to a worker, in arrival order.
         self._queue: collections.deque[_Sent] = collections.deque()
         #: Workers that take jobs.
@@ -299,6 +304,22 @@ class QueryPool:
         self._background(self._read(worker))
         self._dispatch()
         return payload
+
+    def committed(self, number: int) -> None:
+        """Commit `number` was acknowledged: later jobs carry it, and every worker hears of it
+        (one notice for all the commits acknowledged in one turn of the event loop), so that
+        an idle one applies the change log before the next query comes; a busy one does so
+        after the job it runs, as notices and jobs are read in order."""
+        self.acknowledged = max(self.acknowledged, number)
+        if not self._notice_due:
+            self._notice_due = True
+            asyncio.get_running_loop().call_soon(self._notify)
+
+    def _notify(self) -> None:
+        self._notice_due = False
+        message = frame((NOTICE, self.acknowledged))
+        for worker in self._workers:
+            worker.write(message)  # a worker gone is found by its reader
 
     # --- handing out jobs ------------------------------------------------------------
 

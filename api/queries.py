@@ -69,7 +69,7 @@ class QueryService:
             self.pool.info = dataclasses.replace(info, triples=result.triples)
         self._graph_changes.update(result.graphs)
         if result.commit is not None:
-            self.pool.acknowledged = max(self.pool.acknowledged, result.commit.sequence)
+            self.pool.committed(result.commit.sequence)
 
     def store_info(self) -> StoreInfo | None:
         """What the store holds now (the service description, the pages' catalogue)."""

@@ -2,10 +2,11 @@
 
 It opens its store, reports `("ready", StoreInfo)`, then answers each job read from standard
 input (its expiry on the monotonic clock, its time limit, the number of the last commit
-acknowledged when it arrived, the Job's fields as a tuple) with
-`("ok", *Answer's fields)` or `("error", DiploKGError)` on its original standard output (the
-message format of api.pool), and at once with QueryTimeout for a job whose time ran out while
-it waited; anything a library prints goes to standard error instead. Every step of a query happens here, against its time limit: the
+acknowledged when it arrived, the Job's fields as a tuple) with `("ok", *Answer's fields)` or
+`("error", DiploKGError)` on its original standard output (the message format of api.pool),
+and at once with QueryTimeout for a job whose time ran out while it waited; a notice that
+commits were acknowledged has no answer (see Replica). Anything a library prints goes to
+standard error instead. Every step of a query happens here, against its time limit: the
 static checks (form, updates, SERVICE allow-list, dataset clauses), the choice of format,
 evaluation and serialization.
 """
@@ -17,14 +18,13 @@ import logging
 import os
 import pickle
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from api.negotiation import negotiate
-from api.pool import LENGTH, Answer, Job, StoreInfo, WorkerConfig, frame
+from api.pool import LENGTH, NOTICE, Answer, Job, StoreInfo, WorkerConfig, frame
 from graph.errors import DiploKGError, QueryRefused, QueryTimeout, StoreError
 from graph.formats import formats_for
 from graph.stores import open_store_spec, parse_store_spec
@@ -61,56 +61,43 @@ def guard_network(allowed: Sequence[str]) -> None:
     sys.addaudithook(hook)
 
 
-#: How often a worker's follower thread applies the commits logged since it last looked (a
-#: `stat` of the log when nothing is new): often enough that a query rarely finds a commit
-#: acknowledged before it still to apply (at 10 ms, 5% of the queries beside 4 writers did,
-#: and waited up to 5 ms for it; docs/benchmarks.md).
-FOLLOW_EVERY_S = 0.002
-#: The most of the change log a replica applies as one transaction (a long log, read at start,
-#: goes in several: each holds whole commits, and memory stays bounded).
+#: The most of the change log a replica applies at once (a long log, read at start, goes in
+#: parts of whole commits: memory stays bounded).
 CATCH_UP_BYTES = 4 << 20
 
 
 class Replica:
     """A worker's store kept up with the change log of curated writes (graph.writes.log): the
-    commits logged since it last looked, applied in log order as one transaction (a query
-    running meanwhile sees all of them or none; a long log, in transactions of whole commits
-    up to CATCH_UP_BYTES), by a thread of its own every FOLLOW_EVERY_S and by a query that
-    needs a commit the thread has not applied yet. A query waits for nothing else:
-    read-your-writes asks only that it see the commits acknowledged before it arrived
-    (`applied` says how far the store is). On a remote store the data is the store's own;
-    only its list of graphs follows."""
+    commits logged since it last looked, applied in log order, between queries (a query never
+    sees part of a commit). The server tells an idle worker when commits were acknowledged
+    (a notice), so that it applies them while it would wait anyway; a query applies first the
+    commits acknowledged before it arrived that the worker has not (read-your-writes), and
+    waits for no other. On a remote store the data is the store's own; only its list of
+    graphs follows."""
 
     def __init__(self, store: Store, path: Path) -> None:
         from graph.writes.log import LogFollower  # only a server that takes writes needs it
 
         self.store = store
         self.follower = LogFollower(path)
-        #: Held while commits are applied: one catch-up at a time.
-        self.applying = threading.Lock()
-        #: Held while a query runs; taken by a catch-up that cannot be one transaction (blank
-        #: nodes, graph.stores.oxigraph), so that no query sees part of it.
-        self.reading = threading.Lock()
         #: The number of the last commit applied.
         self.applied = 0
         #: Why applying the log failed, if it did (the copy lacks part of it for good).
         self.failure: str | None = None
-        self._stopped = threading.Event()
 
     def catch_up(self) -> None:
-        """Apply what was logged since the last call (StoreError if that failed, now or
-        before)."""
-        with self.applying:
-            if self.failure is None:
-                try:
-                    self._apply_new()
-                    return
-                except Exception as exc:
-                    self.failure = f"{type(exc).__name__}: {exc}"
-            raise StoreError(
-                f"this query worker's copy of the store could not apply the change log "
-                f"({self.failure}); it answers no more queries"
-            )
+        """Apply what was logged since the last call; StoreError if that failed, now or
+        before: from then on the copy answers no query."""
+        if self.failure is None:
+            try:
+                self._apply_new()
+                return
+            except Exception as exc:
+                self.failure = f"{type(exc).__name__}: {exc}"
+        raise StoreError(
+            f"this query worker's copy of the store could not apply the change log "
+            f"({self.failure}); it answers no more queries"
+        )
 
     def _apply_new(self) -> None:
         import pyoxigraph as ox
@@ -118,7 +105,7 @@ class Replica:
         while True:
             operations = self.follower.new_operations(CATCH_UP_BYTES)
             if operations and self.store.name == "oxigraph":
-                self.store.apply_operations(operations, self.reading)  # type: ignore[attr-defined]
+                self.store.apply_operations(operations)  # type: ignore[attr-defined]
             elif operations and self.store.name == "remote":
                 graphs = {
                     q.graph_name.value
@@ -130,24 +117,10 @@ class Replica:
             if not self.follower.behind:
                 break
 
-    def follow(self, every: float = FOLLOW_EVERY_S) -> None:
-        """Catch up every `every` seconds in a daemon thread, until `stop`. A failure is kept
-        (`failure`): from then on every query answers with it rather than from a copy that
-        lacks part of the log."""
-
-        def run() -> None:
-            while not self._stopped.wait(every):
-                try:
-                    self.catch_up()
-                except StoreError as exc:
-                    logging.getLogger(__name__).error("%s", exc)
-                    return
-
-        threading.Thread(target=run, name="replica-follower", daemon=True).start()
-
-    def stop(self) -> None:
-        """End the thread `follow` started."""
-        self._stopped.set()
+    def needs(self, acknowledged: int) -> bool:
+        """Whether the copy must apply the log before a query that came after commit number
+        `acknowledged` (or must report that it cannot)."""
+        return self.applied < acknowledged or self.failure is not None
 
 
 def serve(config: WorkerConfig, jobs: BinaryIO, replies: BinaryIO) -> None:
@@ -174,26 +147,31 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
     follower = Replica(store, config.follow) if config.follow else None
     if follower is not None:
         follower.catch_up()
-        follower.follow()
-    reading = follower.reading if follower is not None else contextlib.nullcontext()
     send(("ready", StoreInfo(store.name, store.triple_count(), tuple(store.named_graphs()))))
     while True:
         header = jobs.read(LENGTH.size)
         if len(header) < LENGTH.size:
             break
-        expires, limit, acknowledged, fields = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
+        message = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
+        if message[0] == NOTICE:  # commits were acknowledged: apply them while idle
+            if follower is not None and follower.needs(message[1]):
+                try:
+                    follower.catch_up()
+                except StoreError as exc:  # every query answers with it from now on
+                    logging.getLogger(__name__).error("%s", exc)
+            continue
+        expires, limit, acknowledged, fields = message
         job = Job(*fields)
         if time.monotonic() >= expires:  # its client stopped waiting while it was queued here
             send(("error", QueryTimeout(limit)))
             continue
         try:
-            if follower is not None and (follower.applied < acknowledged or follower.failure):
+            if follower is not None and follower.needs(acknowledged):
                 follower.catch_up()  # read-your-writes
-            with reading:
-                reply: tuple[object, ...] = (
-                    "ok",
-                    *answer(store, job, config.allowed_services).fields(),
-                )
+            reply: tuple[object, ...] = (
+                "ok",
+                *answer(store, job, config.allowed_services).fields(),
+            )
         except DiploKGError as exc:
             reply = ("error", exc)
         except PermissionError as exc:  # the network guard stopped a fetch

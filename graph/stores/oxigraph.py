@@ -384,49 +384,34 @@ class OxigraphStore(Store):
         """The pyoxigraph store itself (the writer's backend, and a replica's patches)."""
         return self._require()
 
-    def apply_operations(
-        self,
-        operations: Sequence[tuple[str, ox.Quad]],
-        exclusive: contextlib.AbstractContextManager[object] | None = None,
-    ) -> None:
-        """Apply a change log's operations ("D" removes a quad, "A" adds one): a replica
-        following the log. What they change together is one transaction (a query running
-        meanwhile sees all of it or none, docs/writes.md): additions alone go in one `extend`,
-        anything with removals in one SPARQL update, with the graphs it empties (a graph exists
-        while it holds a triple). Idempotent: each quad ends as its last operation says, and
-        one already so is left alone and counts nothing. Blank nodes cannot be named in an
-        update (DELETE DATA refuses them, INSERT DATA makes new ones), so removals with one are
-        applied step by step under `exclusive`, which the caller holds while queries run."""
+    def apply_operations(self, operations: Iterable[tuple[str, ox.Quad]]) -> None:
+        """Apply a change log's operations in order ("D" removes a quad, "A" adds one): a
+        replica following the log. Idempotent: a quad already removed or added is skipped."""
         store = self._require()
-        if all(code == "A" for code, _ in operations):  # the usual catch-up
-            adding = {quad for _, quad in operations if quad not in store}
-            removing: list[ox.Quad] = []
-        else:
-            last: dict[ox.Quad, bool] = {}
-            for code, quad in operations:
-                last[quad] = code == "A"
-            adding = {q for q, present in last.items() if present and q not in store}
-            removing = [q for q, present in last.items() if not present and q in store]
-        if not removing:
+        emptied = set()
+        adding: set[ox.Quad] = set()  # a run of additions, added in one transaction
+        for code, quad in operations:
+            if code == "A":
+                if quad not in store:
+                    adding.add(quad)
+                continue
             if adding:
-                store.extend(adding)  # one transaction
-                self._triples += len(adding)
-            return
-        emptied = _emptied_graphs(store, adding, removing)
-        if any(map(_has_blank_node, removing)):
-            with exclusive if exclusive is not None else contextlib.nullcontext():
-                for quad in removing:
-                    store.remove(quad)
                 store.extend(adding)
-                for graph in emptied:
-                    store.remove_graph(graph)
-        else:
-            steps = [f"DELETE DATA {{ {_quads_block(removing)} }}"]
-            if adding:
-                steps.append(f"INSERT DATA {{ {_quads_block(adding)} }}")
-            steps += [f"DROP SILENT GRAPH {graph}" for graph in emptied]
-            store.update(" ;\n".join(steps))
-        self._triples += len(adding) - len(removing)
+                self._triples += len(adding)
+                adding = set()
+            if quad in store:
+                store.remove(quad)
+                self._triples -= 1
+                emptied.add(quad.graph_name)
+        if adding:
+            store.extend(adding)
+            self._triples += len(adding)
+        for graph in emptied:  # a graph exists while it holds a triple (docs/writes.md)
+            if (
+                isinstance(graph, ox.NamedNode)
+                and next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None
+            ):
+                store.remove_graph(graph)
 
     def named_graphs(self) -> list[str]:
         store = self._require()
@@ -444,49 +429,6 @@ class OxigraphStore(Store):
         if self._store is not None:
             self._store = None
             gc.collect()
-
-
-def _has_blank_node(quad: ox.Quad) -> bool:
-    return any(
-        not isinstance(term, ox.NamedNode | ox.Literal | ox.DefaultGraph)
-        for term in (quad.subject, quad.predicate, quad.object, quad.graph_name)
-    )
-
-
-def _quads_block(quads: Iterable[ox.Quad]) -> str:
-    """Quads as the body of INSERT DATA or DELETE DATA: the default graph's triples, then
-    one GRAPH block per named graph (terms in N-Triples syntax, which SPARQL reads alike)."""
-    by_graph: dict[object, list[str]] = {}
-    for q in quads:
-        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object} .")
-    parts = []
-    for graph, triples in by_graph.items():
-        body = "\n".join(triples)
-        parts.append(
-            body if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph} {{\n{body}\n}}"
-        )
-    return "\n".join(parts)
-
-
-def _emptied_graphs(
-    store: ox.Store, adding: Iterable[ox.Quad], removing: Sequence[ox.Quad]
-) -> list[ox.NamedNode]:
-    """The named graphs that removing `removing` and adding `adding` leaves without a triple."""
-    added_to = {q.graph_name for q in adding}
-    removed: dict[ox.NamedNode, int] = {}
-    for q in removing:
-        graph = q.graph_name
-        if isinstance(graph, ox.NamedNode) and graph not in added_to:
-            removed[graph] = removed.get(graph, 0) + 1
-    return [
-        graph
-        for graph, count in removed.items()
-        # every quad it holds is being removed: it holds no more than that
-        if sum(
-            1 for _ in itertools.islice(store.quads_for_pattern(None, None, None, graph), count + 1)
-        )
-        == count
-    ]
 
 
 def _distinct(triples: Iterator[Any]) -> Iterator[Any]:

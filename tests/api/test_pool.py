@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import pytest
 
-from api.pool import Job, QueryPool, WorkerConfig
+from api.pool import NOTICE, Job, QueryPool, WorkerConfig
 from graph import errors
 from graph.errors import (
     ForbiddenService,
@@ -241,3 +241,31 @@ def test_workers_run_as_batch_processes_so_a_job_does_not_preempt_the_server(
 
     assert with_pool(built_dir, 2, body, "oxigraph") == [os.SCHED_BATCH] * 2
     assert os.sched_getscheduler(0) != os.SCHED_BATCH  # the server's own policy is untouched
+
+
+def test_commits_acknowledged_in_one_turn_make_one_notice_to_each_worker() -> None:
+    """Later jobs carry the last number acknowledged; the workers hear of it once a turn of
+    the event loop, however many commits that turn acknowledged, with the highest number."""
+
+    class Pipe:
+        def __init__(self) -> None:
+            self.messages: list[object] = []
+
+        def write(self, data: bytes) -> bool:
+            self.messages.append(pickle.loads(data[8:]))
+            return True
+
+    async def main() -> list[Pipe]:
+        pool = QueryPool(WorkerConfig("memory", Path("unused"), ()), 2)
+        pipes = [Pipe(), Pipe()]
+        pool._workers = pipes  # type: ignore[assignment]
+        for number in (3, 5, 4):
+            pool.committed(number)
+        assert pool.acknowledged == 5
+        await asyncio.sleep(0)
+        pool.committed(6)
+        await asyncio.sleep(0)
+        return pipes
+
+    for pipe in asyncio.run(main()):
+        assert pipe.messages == [(NOTICE, 5), (NOTICE, 6)]
