@@ -67,6 +67,15 @@ def test_concurrent_writes_are_each_committed_in_order(client: TestClient) -> No
     assert {a.json()["commit"] for a in answers} == {c["id"] for c in commits}
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+def test_the_writer_runs_only_on_cpu_that_reads_leave(client: TestClient) -> None:
+    """The writer process is SCHED_IDLE (reads go first); the server and the query workers
+    keep their own policies."""
+    writes = client.app.state.writes  # type: ignore[attr-defined]
+    assert os.sched_getscheduler(writes._writer.process.pid) == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE
+
+
 def test_a_writer_killed_from_outside_is_started_again(client: TestClient) -> None:
     assert client.post("/update", content=_insert(1), headers=AUTH).status_code == 200
     writes = client.app.state.writes  # type: ignore[attr-defined]
