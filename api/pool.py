@@ -128,11 +128,11 @@ def frame(message: object) -> bytes:
     return LENGTH.pack(len(payload)) + payload
 
 
+#: The first item of a notice to the workers that commits were acknowledged.
+NOTICE = "log"
 #: Jobs a worker holds at once: the one it runs and the next, already in its pipe, so that it
 #: never waits for the server's event loop between two queries (with one job at a time, each
 #: worker idled ~70% of the time at 64 connections while queries queued for it).
-#: The first item of a notice to the workers that commits were acknowledged.
-NOTICE = "log"
 DEPTH = 2
 #: A job is put in a busy worker's pipe only while the job that worker runs is this young: a
 #: job behind a long query would wait for all of it. One already waiting behind a job that has

@@ -80,8 +80,6 @@ class Replica:
 
         self.store = store
         self.follower = LogFollower(path)
-        #: The number of the last commit applied.
-        self.applied = 0
         #: Why applying the log failed, if it did (the copy lacks part of it for good).
         self.failure: str | None = None
 
@@ -113,9 +111,14 @@ class Replica:
                     if op == "A" and isinstance(q.graph_name, ox.NamedNode)
                 }
                 self.store.add_graphs(graphs)  # type: ignore[attr-defined]
-            self.applied = self.follower.sequence
             if not self.follower.behind:
                 break
+
+    @property
+    def applied(self) -> int:
+        """The number of the last commit applied (read: after a failure, `failure` says the
+        copy lacks part of the log)."""
+        return self.follower.sequence
 
     def needs(self, acknowledged: int) -> bool:
         """Whether the copy must apply the log before a query that came after commit number
@@ -154,10 +157,10 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
             break
         message = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
         if message[0] == NOTICE:  # commits were acknowledged: apply them while idle
-            if follower is not None and follower.needs(message[1]):
+            if follower is not None and follower.failure is None and follower.needs(message[1]):
                 try:
                     follower.catch_up()
-                except StoreError as exc:  # every query answers with it from now on
+                except StoreError as exc:  # logged once; every query answers with it
                     logging.getLogger(__name__).error("%s", exc)
             continue
         expires, limit, acknowledged, fields = message
