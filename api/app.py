@@ -26,7 +26,7 @@ from api.releases import Release, current_release, read_release
 from api.routers import cite, downloads, resources, sparql, ui
 from api.routers import writes as writes_router
 from api.settings import Settings
-from api.writes import Tokens, WriteService, load_tokens
+from api.writes import VISIBLE_WITHIN_S, Tokens, WriteService, load_tokens
 from graph import __version__
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,7 @@ def create_app(settings: Settings, pool: QueryPool | None = None) -> DiploKG:
         await asyncio.to_thread(cite.prepare_dataset_jsonld, app.state.site)
         if writes is not None:
             writes.on_commit.append(lambda result: _after_commit(app, queries, result))
+            writes.visible = lambda number: workers.visible(number, VISIBLE_WITHIN_S)
             app.state.writes = writes
         gc.collect()
         gc.freeze()  # start-up objects leave the collector's scans: fewer long pauses under load

@@ -18,9 +18,10 @@ on its standard output, each message a pickle preceded by its length (8 bytes, b
 fields as a tuple), then ("ok", *an Answer's fields) or ("error", the DiploKGError). A worker
 answers QueryTimeout at once for a job whose time was up before it read it. Asyncio's streams
 read and write the messages without blocking the event loop, however large. On a server that
-takes writes, the pool also writes (NOTICE, number) when commits were acknowledged, which has
-no reply: the worker applies the change log that far (api.worker.Replica) while it has no
-query to run.
+takes writes, the pool also writes (NOTICE, number) to an idle worker when commits were
+acknowledged: the worker applies the change log that far (api.worker.Replica) and answers
+(APPLIED, the number of the last commit its copy holds). One worker applies at a time, and a
+query goes first to an idle worker that holds the commits acknowledged before it came.
 """
 
 from __future__ import annotations
@@ -128,8 +129,10 @@ def frame(message: object) -> bytes:
     return LENGTH.pack(len(payload)) + payload
 
 
-#: The first item of a notice to the workers that commits were acknowledged.
+#: The first item of a notice to a worker that commits were acknowledged, and of its reply
+#: once it has applied them (with the number of the last commit its copy holds).
 NOTICE = "log"
+APPLIED = "applied"
 #: Jobs a worker holds at once: the one it runs and the next, already in its pipe, so that it
 #: never waits for the server's event loop between two queries (with one job at a time, each
 #: worker idled ~70% of the time at 64 connections while queries queued for it).
@@ -158,6 +161,9 @@ class _Sent:
     started: float | None = None
     #: Sent again to another worker, which answers it for both (see QueryPool._steal).
     stolen: bool = False
+    #: The number of the last commit acknowledged when it came: its worker applies that far
+    #: first.
+    acknowledged: int = 0
 
 
 class _Worker:
@@ -176,6 +182,10 @@ class _Worker:
         self.lost = False
         #: A second look, once the job it runs is no longer young, at the job waiting behind it.
         self.recheck: asyncio.TimerHandle | None = None
+        #: The number of the last commit its copy holds, as it last said (see QueryPool.committed).
+        self.applied = 0
+        #: A notice was written to it and it has not said yet that it applied it.
+        self.applying = False
 
     @classmethod
     async def spawn(cls, config: WorkerConfig) -> _Worker:
@@ -257,6 +267,10 @@ class QueryPool:
         #: carries it, and its worker applies the change log at least that far before running
         #: it (a client that saw its write succeed reads it).
         self.acknowledged = 0
+        #: The number of the last commit in the change log, which the workers' copies follow.
+        self.logged = 0
+        #: Commits waiting to be acknowledged until a worker's copy holds them (see visible).
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._notice_due = False
         #: Queries not yet written to a worker, in arrival order.
         self._queue: collections.deque[_Sent] = collections.deque()
@@ -303,23 +317,69 @@ class QueryPool:
         self._workers.append(worker)
         self._background(self._read(worker))
         self._dispatch()
+        self._replicate()  # it says how far its copy is, and catches up if behind
         return payload
 
     def committed(self, number: int) -> None:
-        """Commit `number` was acknowledged: later jobs carry it, and every worker hears of it
-        (one notice for all the commits acknowledged in one turn of the event loop), so that
-        an idle one applies the change log before the next query comes; a busy one does so
-        after the job it runs, as notices and jobs are read in order."""
-        self.acknowledged = max(self.acknowledged, number)
+        """Commit `number` is in the change log (durable): the workers' copies apply it in the
+        background, one worker at a time (see _replicate)."""
+        self.logged = max(self.logged, number)
         if not self._notice_due:
             self._notice_due = True
-            asyncio.get_running_loop().call_soon(self._notify)
+            asyncio.get_running_loop().call_soon(self._replicate)
 
-    def _notify(self) -> None:
+    async def visible(self, number: int, within: float) -> None:
+        """Wait until a worker's copy holds commit `number`, `within` seconds at most, then count
+        it acknowledged: later jobs carry it. A commit is acknowledged to its writer once this
+        returns, so that the queries sent after it find a worker that holds it (see _pick)
+        rather than apply it first; after `within` (every worker busy with long queries) it is
+        acknowledged anyway, and the queries after it apply it themselves."""
+        if number > max((w.applied for w in self._workers), default=0):
+            entry = (number, asyncio.get_running_loop().create_future())
+            self._waiting.append(entry)
+            try:
+                async with asyncio.timeout(within):
+                    await entry[1]
+            except TimeoutError:
+                pass
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._waiting.remove(entry)
+        self.acknowledged = max(self.acknowledged, number)
+
+    def _applied(self, worker: _Worker, number: int) -> None:
+        """`worker` said its copy holds every commit up to `number`."""
+        worker.applied, worker.applying = number, False
+        if self._waiting:
+            waiting = []
+            for entry in self._waiting:
+                if entry[0] <= number:
+                    if not entry[1].done():
+                        entry[1].set_result(None)
+                else:
+                    waiting.append(entry)
+            self._waiting = waiting
+        self._replicate()
+
+    def _replicate(self) -> None:
+        """Tell one idle worker whose copy is behind to apply the change log (a notice), unless
+        one is doing so already. One at a time, so that another worker is always there for a
+        query, holding every commit acknowledged before it arrived but the newest; a worker that
+        is running a query hears of the commits once it has answered. Called once per turn of
+        the event loop in which commits were acknowledged, and whenever a worker answers."""
         self._notice_due = False
-        message = frame((NOTICE, self.acknowledged))
+        behind = None
         for worker in self._workers:
-            worker.write(message)  # a worker gone is found by its reader
+            if worker.applying:
+                return
+            if (
+                worker.applied < self.logged
+                and not worker.jobs
+                and (behind is None or worker.applied < behind.applied)
+            ):
+                behind = worker
+        if behind is not None and behind.write(frame((NOTICE, self.logged))):
+            behind.applying = True  # a worker gone is found by its reader
 
     # --- handing out jobs ------------------------------------------------------------
 
@@ -328,8 +388,10 @@ class QueryPool:
         QueryTimeout after `timeout` seconds, waiting for a worker included."""
         loop = asyncio.get_running_loop()
         # A tuple pickles in a third of a dataclass's time.
-        message = frame((time.monotonic() + timeout, timeout, self.acknowledged, job.fields()))
+        acknowledged = self.acknowledged
+        message = frame((time.monotonic() + timeout, timeout, acknowledged, job.fields()))
         sent = _Sent(message, loop.create_future(), loop.time() + timeout, timeout)
+        sent.acknowledged = acknowledged
         self._queue.append(sent)
         self._dispatch()
         try:
@@ -352,7 +414,7 @@ class QueryPool:
         let idle workers take over jobs stuck behind old ones."""
         now = asyncio.get_running_loop().time()
         while self._queue:
-            worker = self._pick(now)
+            worker = self._pick(now, self._queue[0].acknowledged)
             if worker is None:
                 break
             sent = self._queue.popleft()
@@ -362,11 +424,19 @@ class QueryPool:
                 return
         self._steal(now)
 
-    def _pick(self, now: float) -> _Worker | None:
-        """An idle worker, or one whose running job is young enough to queue behind."""
+    def _pick(self, now: float, acknowledged: int) -> _Worker | None:
+        """An idle worker (the first of them that holds the commits `acknowledged` asks for and is
+        not applying newer ones, else one that is not applying, else any), or one whose running
+        job is young enough to queue behind."""
+        best, rank = None, 3
         for worker in self._workers:
             if not worker.jobs:
-                return worker
+                r = 0 if worker.applied >= acknowledged else 1
+                r = 2 if worker.applying else r
+                if r < rank:
+                    best, rank = worker, r
+        if best is not None:
+            return best
         for worker in self._workers:
             if len(worker.jobs) < DEPTH and self._young(worker.jobs[0], now):
                 return worker
@@ -431,11 +501,16 @@ class QueryPool:
         try:
             while True:
                 reply = await worker.receive()
+                if reply[0] == APPLIED:
+                    self._applied(worker, reply[1])
+                    continue
                 sent = worker.jobs.popleft()
                 if not sent.reply.done():
                     sent.reply.set_result(reply)
                 self._watch(worker)
                 self._dispatch()
+                if not worker.jobs and worker.applied < self.logged:
+                    self._replicate()
         except Exception as exc:  # gone (EOF), or a message that does not read: replaced
             self._lose(worker, str(exc) or type(exc).__name__)
 
@@ -488,6 +563,7 @@ class QueryPool:
         )
         self._replace(worker)
         self._dispatch()
+        self._replicate()  # in case it was the one applying
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()

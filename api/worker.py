@@ -5,7 +5,7 @@ input (its expiry on the monotonic clock, its time limit, the number of the last
 acknowledged when it arrived, the Job's fields as a tuple) with `("ok", *Answer's fields)` or
 `("error", DiploKGError)` on its original standard output (the message format of api.pool),
 and at once with QueryTimeout for a job whose time ran out while it waited; a notice that
-commits were acknowledged has no answer (see Replica). Anything a library prints goes to
+commits were logged is answered `(APPLIED, number)` once they are applied (see Replica). Anything a library prints goes to
 standard error instead. Every step of a query happens here, against its time limit: the
 static checks (form, updates, SERVICE allow-list, dataset clauses), the choice of format,
 evaluation and serialization.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from api.negotiation import negotiate
-from api.pool import LENGTH, NOTICE, Answer, Job, StoreInfo, WorkerConfig, frame
+from api.pool import APPLIED, LENGTH, NOTICE, Answer, Job, StoreInfo, WorkerConfig, frame
 from graph.errors import DiploKGError, QueryRefused, QueryTimeout, StoreError
 from graph.formats import formats_for
 from graph.stores import open_store_spec, parse_store_spec
@@ -69,10 +69,11 @@ CATCH_UP_BYTES = 4 << 20
 class Replica:
     """A worker's store kept up with the change log of curated writes (graph.writes.log): the
     commits logged since it last looked, applied in log order, between queries (a query never
-    sees part of a commit). The server tells an idle worker when commits were acknowledged
-    (a notice), so that it applies them while it would wait anyway; a query applies first the
-    commits acknowledged before it arrived that the worker has not (read-your-writes), and
-    waits for no other. On a remote store the data is the store's own; only its list of
+    sees part of a commit). The server tells an idle worker when commits were logged (a
+    notice), one worker at a time, and acknowledges a commit once a copy holds it (api.pool);
+    a query applies first the commits acknowledged before it arrived that the worker has not
+    (read-your-writes: rare, as queries go first to a worker that holds them), and waits for
+    no other. On a remote store the data is the store's own; only its list of
     graphs follows."""
 
     def __init__(self, store: Store, path: Path) -> None:
@@ -156,12 +157,14 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
         if len(header) < LENGTH.size:
             break
         message = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
-        if message[0] == NOTICE:  # commits were acknowledged: apply them while idle
-            if follower is not None and follower.failure is None and follower.needs(message[1]):
-                try:
-                    follower.catch_up()
-                except StoreError as exc:  # logged once; every query answers with it
-                    logging.getLogger(__name__).error("%s", exc)
+        if message[0] == NOTICE:  # commits were acknowledged: apply them, then say how far
+            if follower is not None:
+                if follower.failure is None and follower.needs(message[1]):
+                    try:
+                        follower.catch_up()
+                    except StoreError as exc:  # logged once; every query answers with it
+                        logging.getLogger(__name__).error("%s", exc)
+                send((APPLIED, follower.applied))
             continue
         expires, limit, acknowledged, fields = message
         job = Job(*fields)

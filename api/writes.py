@@ -18,6 +18,7 @@ import hmac
 import logging
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,6 +39,9 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MIN_TOKEN_LENGTH = 16
 #: The most queued writes sent to the writer as one batch.
 MAX_BATCH = 64
+#: How long a commit's acknowledgement waits at most for a query worker's copy to hold it
+#: (api.pool.QueryPool.visible).
+VISIBLE_WITHIN_S = 0.02
 
 
 class TokenFileError(ValueError):
@@ -158,6 +162,9 @@ class WriteService:
         self._follower = LogFollower(self.log_path)
         #: Called after each commit (the app empties the result cache, updates the counts).
         self.on_commit: list[object] = []
+        #: Awaited before a commit is acknowledged: until a query worker's copy holds the
+        #: commit with this number (the app sets it: api.pool.QueryPool.visible).
+        self.visible: Callable[[int], Awaitable[None]] | None = None
 
     @property
     def etag(self) -> str:
@@ -218,6 +225,8 @@ class WriteService:
         future: asyncio.Future[CommitResult] = asyncio.get_running_loop().create_future()
         await self._queue.put((request, future))
         outcome = await asyncio.shield(future)
+        if outcome.commit is not None and self.visible is not None:
+            await self.visible(outcome.commit.sequence)
         return outcome
 
     async def _consume(self) -> None:

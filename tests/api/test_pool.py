@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -243,29 +244,92 @@ def test_workers_run_as_batch_processes_so_a_job_does_not_preempt_the_server(
     assert os.sched_getscheduler(0) != os.SCHED_BATCH  # the server's own policy is untouched
 
 
-def test_commits_acknowledged_in_one_turn_make_one_notice_to_each_worker() -> None:
-    """Later jobs carry the last number acknowledged; the workers hear of it once a turn of
-    the event loop, however many commits that turn acknowledged, with the highest number."""
+class FakeWorker:
+    """What the pool reads and writes of a worker when it hands out notices and jobs."""
 
-    class Pipe:
-        def __init__(self) -> None:
-            self.messages: list[object] = []
+    def __init__(self, applied: int = 0, jobs: int = 0) -> None:
+        self.messages: list[object] = []
+        self.applied = applied
+        self.applying = False
+        self.jobs: collections.deque[object] = collections.deque(range(jobs))
 
-        def write(self, data: bytes) -> bool:
-            self.messages.append(pickle.loads(data[8:]))
-            return True
+    def write(self, data: bytes) -> bool:
+        self.messages.append(pickle.loads(data[8:]))
+        return True
 
-    async def main() -> list[Pipe]:
-        pool = QueryPool(WorkerConfig("memory", Path("unused"), ()), 2)
-        pipes = [Pipe(), Pipe()]
-        pool._workers = pipes  # type: ignore[assignment]
+
+def fake_pool(*workers: FakeWorker) -> QueryPool:
+    pool = QueryPool(WorkerConfig("memory", Path("unused"), ()), len(workers))
+    pool._workers = list(workers)  # type: ignore[arg-type]
+    return pool
+
+
+def test_commits_logged_in_one_turn_make_one_notice_to_one_idle_worker_at_a_time() -> None:
+    """The copies apply the log one worker at a time: a turn's commits make one notice (the
+    highest number) to the idle worker furthest behind; the next worker hears once the first
+    says it applied them, and a worker running a query only once it is idle again."""
+
+    async def main() -> None:
+        first, second, busy = FakeWorker(applied=1), FakeWorker(applied=0), FakeWorker(jobs=1)
+        pool = fake_pool(first, second, busy)
         for number in (3, 5, 4):
             pool.committed(number)
-        assert pool.acknowledged == 5
+        assert pool.logged == 5 and pool.acknowledged == 0  # acknowledged once visible
         await asyncio.sleep(0)
+        assert second.messages == [(NOTICE, 5)] and second.applying
+        assert first.messages == [] and busy.messages == []
         pool.committed(6)
         await asyncio.sleep(0)
-        return pipes
+        assert first.messages == []  # one at a time
+        pool._applied(second, 6)  # type: ignore[arg-type]
+        assert first.messages == [(NOTICE, 6)] and busy.messages == []
+        pool._applied(first, 6)  # type: ignore[arg-type]
+        assert busy.messages == []  # running a query
+        busy.jobs.clear()
+        pool._replicate()
+        assert busy.messages == [(NOTICE, 6)]
 
-    for pipe in asyncio.run(main()):
-        assert pipe.messages == [(NOTICE, 5), (NOTICE, 6)]
+    asyncio.run(main())
+
+
+def test_a_query_goes_to_an_idle_worker_that_holds_what_it_must_see() -> None:
+    """Of the idle workers, the first that holds the commits acknowledged before the query and
+    is not applying newer ones; else one that is not applying; else one that is."""
+    applying = FakeWorker(applied=9)
+    applying.applying = True
+    behind, current, busy = (
+        FakeWorker(applied=3),
+        FakeWorker(applied=7),
+        FakeWorker(applied=9, jobs=1),
+    )
+    pool = fake_pool(busy, applying, behind, current)
+    assert pool._pick(0.0, 7) is current
+    assert pool._pick(0.0, 8) is behind  # it applies the log first
+    pool._workers.remove(behind)  # type: ignore[arg-type]
+    pool._workers.remove(current)  # type: ignore[arg-type]
+    assert pool._pick(0.0, 8) is applying  # behind the notice in its pipe
+
+
+def test_a_commit_is_acknowledged_once_a_worker_holds_it_or_after_the_wait() -> None:
+    """visible() returns when a worker says its copy holds the commit, and only then do later
+    jobs carry the commit's number; with no worker applying it, after `within` anyway."""
+
+    async def main() -> None:
+        worker = FakeWorker(applied=2)
+        pool = fake_pool(worker)
+        pool.committed(3)
+        waiting = asyncio.ensure_future(pool.visible(3, 30))
+        await asyncio.sleep(0.01)
+        assert not waiting.done() and pool.acknowledged == 0
+        assert worker.messages == [(NOTICE, 3)]
+        pool._applied(worker, 3)  # type: ignore[arg-type]
+        await asyncio.wait_for(waiting, 5)
+        assert pool.acknowledged == 3 and pool._waiting == []
+        await asyncio.wait_for(pool.visible(3, 30), 1)  # held already: at once
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await pool.visible(4, 0.05)  # never applied: acknowledged after the wait
+        assert loop.time() - started >= 0.04
+        assert pool.acknowledged == 4 and pool._waiting == []
+
+    asyncio.run(main())

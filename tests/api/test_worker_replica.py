@@ -1,6 +1,7 @@
 """A query worker's replica follows the change log between queries: a query sees every commit
 acknowledged before it arrived and waits for no other, an idle worker applies what a notice
-announces, a long log goes in parts, and a copy that cannot apply the log stops answering."""
+announces and says how far its copy is, a long log goes in parts, and a copy that cannot apply
+the log stops answering."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from rdflib import Literal, URIRef
 
 import api.worker
-from api.pool import NOTICE, Job, WorkerConfig, frame
+from api.pool import APPLIED, NOTICE, Job, WorkerConfig, frame
 from api.worker import Replica
 from graph.errors import StoreError
 from graph.stores import open_store_spec
@@ -142,11 +143,13 @@ def test_a_query_sees_the_commits_acknowledged_before_it_and_waits_for_no_other(
         assert not has(12, 1)  # logged, not acknowledged yet: the query does not wait for it
         assert has(12, 2)  # acknowledged: applied first
         head = _append(log, head, {_label(13)})
-        send((NOTICE, 3))  # no answer: applied while idle
+        send((NOTICE, 3))  # applied while idle, and said so
+        assert replies.get(timeout=30) == (APPLIED, 3)
         assert has(13, 0)
         with log.path.open("a") as f:
             f.write(f"H id <urn:x:c4> .\nH prev <{head}> .\nTX .\nA <urn:x:s> not-a-term .\nTC .\n")
         send((NOTICE, 4))
+        assert replies.get(timeout=30)[0] == APPLIED
         failed = ask(11, 0)
         assert failed[0] == "error" and isinstance(failed[1], StoreError)
         assert "could not apply the change log" in str(failed[1])

@@ -436,6 +436,19 @@ def test_a_query_sent_after_a_write_is_acknowledged_sees_it(client: TestClient) 
         assert ask(client, f"ASK {{ GRAPH <urn:x:ryw> {{ <urn:x:ryw-{n}> <urn:x:p> ?o }} }}"), n
 
 
+def test_a_write_is_acknowledged_once_a_query_worker_holds_it(client: TestClient) -> None:
+    """The answer to a write waits until a query worker's copy holds the commit, so that the
+    queries after it need not apply it first; from then on, every query carries its number."""
+    pool = client.app.state.queries.pool  # type: ignore[attr-defined]
+    for n in range(5):
+        body = update(
+            client, f'INSERT DATA {{ GRAPH <urn:x:vis> {{ <urn:x:vis-{n}> <urn:x:p> "{n}" }} }}'
+        )
+        number = int(body["commit"].split("-")[0])
+        assert pool.acknowledged >= number
+        assert max(worker.applied for worker in pool._workers) >= number
+
+
 def test_insert_data_into_the_default_graph_is_served_at_default(client: TestClient) -> None:
     update(client, 'INSERT DATA { <urn:x:in-default> <urn:x:p> "d" }')
     response = client.get("/store", params={"default": ""}, headers={"Accept": "text/turtle"})
