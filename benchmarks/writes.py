@@ -10,13 +10,16 @@ by `diplokg serve --store oxigraph:DIR --write-tokens FILE` with its default two
              start date of a recognition of the world) in a graph of its own, answered 200; then
              as many refused ones (the same with a dk:endDate before its start), answered 409
              with the SHACL report. Median, p95, p99, max in ms. Target: under 50 ms each.
-  sustained  `--readers` threads of distinct point lookups (SELECT ?p ?o WHERE { <entity> ?p ?o }
-             LIMIT n, never the same query twice, each thread at most `--read-rate` per second,
-             over a keep-alive connection of http.client)
-             for `--duration` s alone; then `--writers` connections of wrk committing as fast as
-             they are answered (benchmarks/commits.lua, each commit a new one), alone; then both
-             at once. Commits/s (target: at least 200/s) and the
-             reads' p50/p99 with and without the writers (target: p99 less than 2x).
+  sustained  `--readers` processes of distinct point lookups (SELECT ?p ?o WHERE { <entity> ?p ?o }
+             LIMIT n, never the same query twice, each reader at most `--read-rate` per second,
+             over a keep-alive connection of http.client, each reader a process of its own)
+             and `--writers` connections of wrk committing as fast as they are answered
+             (benchmarks/commits.lua, each commit a new one), `--duration` s a phase: the
+             writers alone, then `--pairs` times the readers alone followed by both at once
+             (alternating, so that a drift of the shared machine's speed weighs on both kinds
+             alike). Commits/s (target: at least 200/s) and the reads' p50/p99 with and
+             without the writers, each kind's reads pooled over its phases (target: p99 less
+             than 2x), and pair by pair.
   kill       `--kill-writes` commits from `--writers` threads, the whole server process group
              (server, writer, query workers) killed with SIGKILL `--kills` times while writes
              are in flight, started again each time; then every acknowledged commit must be
@@ -414,11 +417,13 @@ class Tally:
 
 
 class Reads:
-    """Distinct point lookups: entity i, LIMIT from a counter, never one query twice."""
+    """Distinct point lookups: entity i, LIMIT from a counter, never one query twice. Reader
+    `index` of `of` takes every `of`-th number from `first`, so that readers in processes of
+    their own never send the same query either (each phase starts from a `first` of its own)."""
 
-    def __init__(self, entities: list[str]) -> None:
+    def __init__(self, entities: list[str], first: int = 1000, index: int = 0, of: int = 1) -> None:
         self.entities = entities
-        self._numbers = itertools.count(1000)
+        self._numbers = itertools.count(first + index, of)
         self._lock = threading.Lock()
 
     def next_query(self) -> str:
@@ -472,10 +477,31 @@ class Sustained:
     reads: Latency
     read_rps: float
     errors: dict[str, int]
+    #: Every read's latency, in ms (pooled over the phases of one kind; left out of --json).
+    read_samples: tuple[float, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """The load, without the number of its pair ("reads alone", "reads + writes", ...)."""
+        return self.label.split(" #")[0]
 
     @property
     def commits_per_s(self) -> float:
         return self.commits / self.seconds if self.seconds else 0.0
+
+
+#: Sustained phases run so far (each reads queries of its own).
+_PHASES = itertools.count()
+
+
+def reader_process(base: str, reads: Reads, rate: float, until: float, out: Any) -> None:
+    """A reader in a process of its own (forked): its latencies and errors, sent back on `out`."""
+    tally = Tally()
+    try:
+        reader(base, reads, rate, until, tally)
+    finally:
+        out.send((tally.latencies_ms, tally.errors))
+        out.close()
 
 
 def run_threads(
@@ -483,27 +509,44 @@ def run_threads(
     server: Server,
     token: str,
     facts: Facts,
-    reads: Reads,
+    entities: list[str],
     args: argparse.Namespace,
     *,
     writers: int,
     readers: int,
 ) -> Sustained:
-    """`readers` reader threads and `writers` wrk connections committing, for `duration` s."""
+    """`readers` reader processes and `writers` wrk connections committing, for `duration` s.
+
+    Each reader is a process of its own, like the independent users it stands for: as threads
+    of this process they shared its interpreter lock with each other and with this process's
+    own work, so that one stalled the other (docs/benchmarks.md)."""
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    first = 1000 + next(_PHASES) * 10_000_000
     until = time.monotonic() + args.duration
     read = Tally()
-    threads = [
-        threading.Thread(target=reader, args=(server.base, reads, args.read_rate, until, read))
-        for _ in range(readers)
+    pipes = [fork.Pipe(duplex=False) for _ in range(readers)]
+    processes = [
+        fork.Process(
+            target=reader_process,
+            args=(server.base, Reads(entities, first, i, readers), args.read_rate, until, sending),
+            daemon=True,
+        )
+        for i, (_, sending) in enumerate(pipes)
     ]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
+    for process in processes:
+        process.start()
     commits, latency, errors, writing_s = 0, Latency.of([]), {}, 0.0
     if writers:
         commits, latency, errors, writing_s = wrk_writers(server.base, token, facts, writers, args)
-    for thread in threads:
-        thread.join()
+    for (receiving, _), process in zip(pipes, processes, strict=True):
+        latencies, failed = receiving.recv()
+        read.latencies_ms += latencies
+        for what, n in failed.items():
+            read.errors[what] = read.errors.get(what, 0) + n
+        process.join()
     seconds = time.monotonic() - started
     errors |= {f"read {k}": v for k, v in read.errors.items()}
     return Sustained(
@@ -514,6 +557,7 @@ def run_threads(
         Latency.of(read.latencies_ms),
         len(read.latencies_ms) / seconds,
         errors,
+        tuple(read.latencies_ms),
     )
 
 
@@ -873,6 +917,55 @@ class Results:
     steps_refused: Latency | None = None
 
 
+def pooled(phases: list[Sustained]) -> list[Sustained]:
+    """One phase per kind of load with the figures of all its runs together: the reads'
+    latencies pooled, commits over the seconds of all of them."""
+    kinds: dict[str, list[Sustained]] = {}
+    for s in phases:
+        kinds.setdefault(s.kind, []).append(s)
+    merged = []
+    for kind, runs in kinds.items():
+        seconds = sum(s.seconds for s in runs)
+        samples = tuple(x for s in runs for x in s.read_samples)
+        commits = sum(s.commits for s in runs)
+        # The commits' latency percentiles come from wrk per run: the pooled ones are the
+        # commit-weighted medians of the runs' figures, not exact.
+        latency = runs[0].commit_latency
+        if len(runs) > 1 and commits:
+            weighted = [
+                _weighted_median([(getattr(s.commit_latency, f), s.commits) for s in runs])
+                for f in ("median", "p95", "p99")
+            ]
+            latency = Latency(commits, *weighted, max(s.commit_latency.max for s in runs))
+        errors: dict[str, int] = {}
+        for s in runs:
+            for k, v in s.errors.items():
+                errors[k] = errors.get(k, 0) + v
+        merged.append(
+            Sustained(
+                f"{kind}, all {len(runs)}" if len(runs) > 1 else kind,
+                seconds,
+                commits,
+                latency,
+                Latency.of(list(samples)),
+                len(samples) / seconds if seconds else 0.0,
+                errors,
+                samples,
+            )
+        )
+    return merged
+
+
+def _weighted_median(values: list[tuple[float, int]]) -> float:
+    values = sorted((v, w) for v, w in values if w)
+    half, seen = sum(w for _, w in values) / 2, 0
+    for v, w in values:
+        seen += w
+        if seen >= half:
+            return v
+    return float("nan")
+
+
 def verdict(ok: bool) -> str:
     return "yes" if ok else "NO"
 
@@ -909,10 +1002,9 @@ def print_table(r: Results) -> None:
             f"medians: {r.accepted.median - total.median:.1f} ms"
         )
     if r.sustained:
-        by = {s.label: s for s in r.sustained}
         print("\n| load | commits/s | commit p50 | commit p99 | reads/s | read p50 | read p99 |")
         print("|---|---:|---:|---:|---:|---:|---:|")
-        for s in r.sustained:
+        for s in [*r.sustained, *(p for p in pooled(r.sustained) if ", all" in p.label)]:
             cps = f"{s.commits_per_s:.0f}" if s.commits else "—"
             cl = f"{s.commit_latency.median:.1f} ms" if s.commits else "—"
             cl99 = f"{s.commit_latency.p99:.1f} ms" if s.commits else "—"
@@ -920,12 +1012,13 @@ def print_table(r: Results) -> None:
             r50 = f"{s.reads.median:.1f} ms" if s.reads.n else "—"
             r99 = f"{s.reads.p99:.1f} ms" if s.reads.n else "—"
             print(f"| {s.label} | {cps} | {cl} | {cl99} | {rr} | {r50} | {r99} |")
-        alone, both, writes = (
+        print()
+        by = {s.label.split(", all")[0]: s for s in pooled(r.sustained)}
+        writes, alone, both = (
+            by.get("writes alone"),
             by.get("reads alone"),
             by.get("reads + writes"),
-            by.get("writes alone"),
         )
-        print()
         if writes is not None:
             ok = writes.commits_per_s >= TARGET_COMMITS_PER_S
             print(
@@ -935,14 +1028,21 @@ def print_table(r: Results) -> None:
         if both is not None and both.commits:
             ok = both.commits_per_s >= TARGET_COMMITS_PER_S
             print(
-                f"- commits/s, beside the readers: {both.commits_per_s:.0f} "
+                f"- commits/s, beside the readers (all pairs): {both.commits_per_s:.0f} "
                 f"(target >= {TARGET_COMMITS_PER_S:.0f}: {verdict(ok)})"
             )
         if alone is not None and both is not None and alone.reads.n and both.reads.n:
             ratio = both.reads.p99 / alone.reads.p99
+            pairs = [
+                b.reads.p99 / a.reads.p99
+                for a, b in zip(r.sustained[1::2], r.sustained[2::2], strict=False)
+                if a.reads.n and b.reads.n
+            ]
+            each = ", ".join(f"{x:.2f}x" for x in pairs)
             print(
-                f"- read p99 with the writers / without: {ratio:.2f}x "
-                f"(target < {TARGET_READ_P99_RATIO:.0f}x: {verdict(ratio < TARGET_READ_P99_RATIO)})"
+                f"- read p99 with the writers / without, all pairs' reads pooled: {ratio:.2f}x "
+                f"(target < {TARGET_READ_P99_RATIO:.0f}x: {verdict(ratio < TARGET_READ_P99_RATIO)}); "
+                f"pair by pair: {each}"
             )
     if r.kill is not None:
         k = r.kill
@@ -967,8 +1067,9 @@ def parse_args() -> argparse.Namespace:
     add("--triples", type=int, default=1_000_000, help="size of the generated world")
     add("--commits", type=int, default=200, help="timed commits, accepted and refused each")
     add("--duration", type=float, default=20.0, help="seconds per sustained phase")
+    add("--pairs", type=int, default=3, help="reads alone, then reads + writes: how many times")
     add("--writers", type=int, default=4, help="concurrent writer threads")
-    add("--readers", type=int, default=2, help="concurrent reader threads")
+    add("--readers", type=int, default=2, help="concurrent reader processes")
     add("--read-rate", type=float, default=50.0, help="queries per second per reader, at most")
     add("--workers", type=int, default=2, help="the server's query workers")
     add("--kill-writes", type=int, default=1000, help="acknowledged writes in the kill phase")
@@ -1041,17 +1142,18 @@ def server_phases(
         results.rss_mb = tree_rss_mb(server.process.pid)
         if args.skip_sustained:
             return
-        reads = Reads(world.entities)
         print(
             f"\nsustained: {args.writers} writers, {args.readers} readers at most "
             f"{args.read_rate:g}/s each, {args.duration:g} s per phase"
         )
-        for label, writers, readers in (
-            ("reads alone", 0, args.readers),
-            ("writes alone", args.writers, 0),
-            ("reads + writes", args.writers, args.readers),
-        ):
-            s = run_threads(label, server, token, facts, reads, args,
+        phases = [("writes alone", args.writers, 0)]
+        for pair in range(1, args.pairs + 1):
+            phases += [
+                (f"reads alone #{pair}", 0, args.readers),
+                (f"reads + writes #{pair}", args.writers, args.readers),
+            ]
+        for label, writers, readers in phases:
+            s = run_threads(label, server, token, facts, world.entities, args,
                             writers=writers, readers=readers)  # fmt: skip
             results.sustained.append(s)
             print_sustained(s)
@@ -1084,7 +1186,9 @@ def _jsonable(value: Any) -> Any:
     from dataclasses import asdict, is_dataclass
 
     if is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in asdict(value).items() if k != "lock"}
+        return {
+            k: _jsonable(v) for k, v in asdict(value).items() if k not in ("lock", "read_samples")
+        }
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
