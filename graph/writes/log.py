@@ -142,7 +142,13 @@ def read_patch(path: Path, offset: int, length: int) -> Patch | None:
 
 
 _END = re.compile(rb"^T[CA] \.\n", re.MULTILINE)
-_COMMITTED = re.compile(rb"^TC \.\n", re.MULTILINE)
+
+
+def committed_count(data: bytes, end: int) -> int:
+    """How many `TC .` lines the first `end` bytes of log text hold (a line that starts so is
+    one: N-Quads escapes the line ends of literals). Counted with bytes.count, not a regular
+    expression, which took a sixth of a query worker's time under writes (py-spy)."""
+    return data.count(b"\nTC .", 0, end) + data.startswith(b"TC .", 0, end)
 
 
 def located_patches(data: bytes, offset: int) -> list[tuple[Patch, int, int]]:
@@ -196,7 +202,7 @@ class LogFollower:
                     break
                 want = min(left, want * 2)  # a transaction longer than the limit
         self.offset += keep
-        self.sequence += len(_COMMITTED.findall(data, 0, keep))
+        self.sequence += committed_count(data, keep)
         self.behind = want < left
         return data[:keep]
 

@@ -4,6 +4,7 @@ are the commits written, across a restart and past an aborted transaction."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from rdflib import Literal, URIRef
 
 from graph.errors import StoreError
 from graph.writes.delta import Delta, Patch
-from graph.writes.log import ChangeLog, LogFollower, read_patch
+from graph.writes.log import ChangeLog, LogFollower, committed_count, read_patch
 
 G = URIRef("https://w3id.org/diplokg/graph/curated-log-test")
 P = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
@@ -137,3 +138,23 @@ time.sleep(60)
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"",
+        b"TC .\n",
+        b'H id <urn:x:c1> .\nTX .\nA <urn:x:s> <urn:x:p> "TC ." .\nTC .\n',
+        b'TX .\nTC .\nTC .\nTA .\nTX .\nA <urn:x:s> <urn:x:p> "a\\nTC ." .\nTC .\nTX .\n',
+    ],
+)
+def test_committed_lines_are_counted_as_the_line_pattern_counts_them(text: bytes) -> None:
+    """`TC .` lines, at the start and after a line end, next to each other or not; never inside
+    a literal (whose line ends N-Quads escapes); only within the bytes asked for."""
+    pattern = re.compile(rb"^TC \.\n", re.MULTILINE)
+    for end in range(len(text) + 1):
+        complete = text[:end]
+        if complete and not complete.endswith(b"\n"):
+            continue  # a follower counts only up to a line's end
+        assert committed_count(text, end) == len(pattern.findall(text, 0, end)), (text, end)
