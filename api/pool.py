@@ -19,7 +19,7 @@ fields as a tuple), then ("ok", *an Answer's fields) or ("error", the DiploKGErr
 answers QueryTimeout at once for a job whose time was up before it read it. Asyncio's streams
 read and write the messages without blocking the event loop, however large. On a server that
 takes writes, the pool also writes (NOTICE, number) to an idle worker when commits were
-acknowledged: the worker applies the change log that far (api.worker.Replica) and answers
+logged: the worker applies the change log that far (api.worker.Replica) and answers
 (APPLIED, the number of the last commit its copy holds). One worker applies at a time, and a
 query goes first to an idle worker that holds the commits acknowledged before it came.
 """
@@ -129,7 +129,7 @@ def frame(message: object) -> bytes:
     return LENGTH.pack(len(payload)) + payload
 
 
-#: The first item of a notice to a worker that commits were acknowledged, and of its reply
+#: The first item of a notice to a worker that commits were logged, and of its reply
 #: once it has applied them (with the number of the last commit its copy holds).
 NOTICE = "log"
 APPLIED = "applied"
@@ -182,7 +182,7 @@ class _Worker:
         self.lost = False
         #: A second look, once the job it runs is no longer young, at the job waiting behind it.
         self.recheck: asyncio.TimerHandle | None = None
-        #: The number of the last commit its copy holds, as it last said (see QueryPool.committed).
+        #: The number of the last commit its copy holds, as it last said (see QueryPool._replicate).
         self.applied = 0
         #: A notice was written to it and it has not said yet that it applied it.
         self.applying = False
@@ -366,7 +366,7 @@ class QueryPool:
         one is doing so already. One at a time, so that another worker is always there for a
         query, holding every commit acknowledged before it arrived but the newest; a worker that
         is running a query hears of the commits once it has answered. Called once per turn of
-        the event loop in which commits were acknowledged, and whenever a worker answers."""
+        the event loop in which commits were logged, and whenever a worker answers."""
         self._notice_due = False
         behind = None
         for worker in self._workers:
@@ -390,8 +390,9 @@ class QueryPool:
         # A tuple pickles in a third of a dataclass's time.
         acknowledged = self.acknowledged
         message = frame((time.monotonic() + timeout, timeout, acknowledged, job.fields()))
-        sent = _Sent(message, loop.create_future(), loop.time() + timeout, timeout)
-        sent.acknowledged = acknowledged
+        sent = _Sent(
+            message, loop.create_future(), loop.time() + timeout, timeout, acknowledged=acknowledged
+        )
         self._queue.append(sent)
         self._dispatch()
         try:
@@ -431,8 +432,9 @@ class QueryPool:
         best, rank = None, 3
         for worker in self._workers:
             if not worker.jobs:
-                r = 0 if worker.applied >= acknowledged else 1
-                r = 2 if worker.applying else r
+                r = 2 if worker.applying else 0 if worker.applied >= acknowledged else 1
+                if r == 0:
+                    return worker
                 if r < rank:
                     best, rank = worker, r
         if best is not None:

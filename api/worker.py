@@ -5,10 +5,10 @@ input (its expiry on the monotonic clock, its time limit, the number of the last
 acknowledged when it arrived, the Job's fields as a tuple) with `("ok", *Answer's fields)` or
 `("error", DiploKGError)` on its original standard output (the message format of api.pool),
 and at once with QueryTimeout for a job whose time ran out while it waited; a notice that
-commits were logged is answered `(APPLIED, number)` once they are applied (see Replica). Anything a library prints goes to
-standard error instead. Every step of a query happens here, against its time limit: the
-static checks (form, updates, SERVICE allow-list, dataset clauses), the choice of format,
-evaluation and serialization.
+commits were logged is answered `(APPLIED, number)` once they are applied (see Replica).
+Anything a library prints goes to standard error instead. Every step of a query happens here,
+against its time limit: the static checks (form, updates, SERVICE allow-list, dataset
+clauses), the choice of format, evaluation and serialization.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def _serve(config: WorkerConfig, jobs: BinaryIO, send: Callable[[object], None])
         if len(header) < LENGTH.size:
             break
         message = pickle.loads(jobs.read(LENGTH.unpack(header)[0]))
-        if message[0] == NOTICE:  # commits were acknowledged: apply them, then say how far
+        if message[0] == NOTICE:  # commits were logged: apply them, then say how far
             if follower is not None:
                 if follower.failure is None and follower.needs(message[1]):
                     try:

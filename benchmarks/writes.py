@@ -48,6 +48,7 @@ import datetime as dt
 import http.client
 import itertools
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -504,7 +505,7 @@ def reader_process(base: str, reads: Reads, rate: float, until: float, out: Any)
         out.close()
 
 
-def run_threads(
+def run_phase(
     label: str,
     server: Server,
     token: str,
@@ -520,8 +521,6 @@ def run_threads(
     Each reader is a process of its own, like the independent users it stands for: as threads
     of this process they shared its interpreter lock with each other and with this process's
     own work, so that one stalled the other (docs/benchmarks.md)."""
-    import multiprocessing
-
     fork = multiprocessing.get_context("fork")
     first = 1000 + next(_PHASES) * 10_000_000
     until = time.monotonic() + args.duration
@@ -917,13 +916,13 @@ class Results:
     steps_refused: Latency | None = None
 
 
-def pooled(phases: list[Sustained]) -> list[Sustained]:
-    """One phase per kind of load with the figures of all its runs together: the reads'
+def pooled(phases: list[Sustained]) -> dict[str, Sustained]:
+    """Each kind of load (Sustained.kind) with the figures of all its runs together: the reads'
     latencies pooled, commits over the seconds of all of them."""
     kinds: dict[str, list[Sustained]] = {}
     for s in phases:
         kinds.setdefault(s.kind, []).append(s)
-    merged = []
+    merged = {}
     for kind, runs in kinds.items():
         seconds = sum(s.seconds for s in runs)
         samples = tuple(x for s in runs for x in s.read_samples)
@@ -936,22 +935,21 @@ def pooled(phases: list[Sustained]) -> list[Sustained]:
                 _weighted_median([(getattr(s.commit_latency, f), s.commits) for s in runs])
                 for f in ("median", "p95", "p99")
             ]
-            latency = Latency(commits, *weighted, max(s.commit_latency.max for s in runs))
+            top = max(s.commit_latency.max for s in runs)
+            latency = Latency(commits, weighted[0], weighted[1], weighted[2], top)
         errors: dict[str, int] = {}
         for s in runs:
             for k, v in s.errors.items():
                 errors[k] = errors.get(k, 0) + v
-        merged.append(
-            Sustained(
-                f"{kind}, all {len(runs)}" if len(runs) > 1 else kind,
-                seconds,
-                commits,
-                latency,
-                Latency.of(list(samples)),
-                len(samples) / seconds if seconds else 0.0,
-                errors,
-                samples,
-            )
+        merged[kind] = Sustained(
+            f"{kind}, all {len(runs)}" if len(runs) > 1 else kind,
+            seconds,
+            commits,
+            latency,
+            Latency.of(list(samples)),
+            len(samples) / seconds if seconds else 0.0,
+            errors,
+            samples,
         )
     return merged
 
@@ -1004,7 +1002,8 @@ def print_table(r: Results) -> None:
     if r.sustained:
         print("\n| load | commits/s | commit p50 | commit p99 | reads/s | read p50 | read p99 |")
         print("|---|---:|---:|---:|---:|---:|---:|")
-        for s in [*r.sustained, *(p for p in pooled(r.sustained) if ", all" in p.label)]:
+        by = pooled(r.sustained)
+        for s in [*r.sustained, *(p for kind, p in by.items() if p.label != kind)]:
             cps = f"{s.commits_per_s:.0f}" if s.commits else "—"
             cl = f"{s.commit_latency.median:.1f} ms" if s.commits else "—"
             cl99 = f"{s.commit_latency.p99:.1f} ms" if s.commits else "—"
@@ -1013,7 +1012,6 @@ def print_table(r: Results) -> None:
             r99 = f"{s.reads.p99:.1f} ms" if s.reads.n else "—"
             print(f"| {s.label} | {cps} | {cl} | {cl99} | {rr} | {r50} | {r99} |")
         print()
-        by = {s.label.split(", all")[0]: s for s in pooled(r.sustained)}
         writes, alone, both = (
             by.get("writes alone"),
             by.get("reads alone"),
@@ -1035,7 +1033,11 @@ def print_table(r: Results) -> None:
             ratio = both.reads.p99 / alone.reads.p99
             pairs = [
                 b.reads.p99 / a.reads.p99
-                for a, b in zip(r.sustained[1::2], r.sustained[2::2], strict=False)
+                for a, b in zip(
+                    (s for s in r.sustained if s.kind == "reads alone"),
+                    (s for s in r.sustained if s.kind == "reads + writes"),
+                    strict=False,
+                )
                 if a.reads.n and b.reads.n
             ]
             each = ", ".join(f"{x:.2f}x" for x in pairs)
@@ -1153,7 +1155,7 @@ def server_phases(
                 (f"reads + writes #{pair}", args.writers, args.readers),
             ]
         for label, writers, readers in phases:
-            s = run_threads(label, server, token, facts, world.entities, args,
+            s = run_phase(label, server, token, facts, world.entities, args,
                             writers=writers, readers=readers)  # fmt: skip
             results.sustained.append(s)
             print_sustained(s)
