@@ -1,9 +1,12 @@
 -- wrk script: every request a new commit (see benchmarks/writes.py, the sustained phase).
--- wrk -t THREADS -c WRITERS -s commits.lua URL -- BODIES TOKEN THREADS
+-- wrk -t THREADS -c WRITERS -s commits.lua URL -- BODIES TOKEN THREADS [RATE]
 --   BODIES  a file of SPARQL updates separated by NUL bytes; thread t (from 0) sends the
 --           updates t+1, t+1+THREADS, t+1+2*THREADS... each once, and stops the run (an error
 --           wrk reports) rather than send one twice.
 --   TOKEN   the bearer token of the benchmark's curator
+--   RATE    commits per second of the whole run, on a schedule (each thread RATE/THREADS,
+--           a commit that falls behind sent at once, as the readers do); 0 or absent: each
+--           connection commits as soon as its last commit is answered
 
 local next_thread = 0
 
@@ -13,6 +16,19 @@ function setup(thread)
 end
 
 local bodies, position, step
+local interval_ms, due_ms
+
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } diplokg_timespec;
+  int clock_gettime(int clock, diplokg_timespec *now);
+]]
+local now_ts = ffi.new("diplokg_timespec")
+
+local function now_ms()
+  ffi.C.clock_gettime(1, now_ts) -- CLOCK_MONOTONIC
+  return tonumber(now_ts.tv_sec) * 1000 + tonumber(now_ts.tv_nsec) / 1e6
+end
 
 function init(args)
   local file = assert(io.open(args[1], "rb"))
@@ -28,6 +44,25 @@ function init(args)
   wrk.path = "/update"
   wrk.headers["Content-Type"] = "application/sparql-update"
   wrk.headers["Authorization"] = "Bearer " .. args[2]
+  local rate = tonumber(args[4] or "0")
+  if rate > 0 then
+    interval_ms = 1000 * step / rate
+    due_ms = now_ms()
+  end
+end
+
+-- With a RATE, how long the connection waits before its next commit: until the thread's next
+-- slot on the schedule (0 when it is late). wrk calls it before every request.
+function delay()
+  if interval_ms == nil then
+    return 0
+  end
+  due_ms = due_ms + interval_ms
+  local wait = due_ms - now_ms()
+  if wait < 0 then
+    return 0
+  end
+  return math.floor(wait + 0.5)
 end
 
 function request()

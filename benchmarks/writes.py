@@ -13,13 +13,16 @@ by `diplokg serve --store oxigraph:DIR --write-tokens FILE` with its default two
   sustained  `--readers` processes of distinct point lookups (SELECT ?p ?o WHERE { <entity> ?p ?o }
              LIMIT n, never the same query twice, each reader at most `--read-rate` per second,
              over a keep-alive connection of http.client, each reader a process of its own)
-             and `--writers` connections of wrk committing as fast as they are answered
-             (benchmarks/commits.lua, each commit a new one), `--duration` s a phase: the
-             writers alone, then `--pairs` times the readers alone followed by both at once
-             (alternating, so that a drift of the shared machine's speed weighs on both kinds
-             alike). Commits/s (target: at least 200/s) and the reads' p50/p99 with and
-             without the writers, each kind's reads pooled over its phases (target: p99 less
-             than 2x), and pair by pair.
+             and `--writers` connections of wrk committing (benchmarks/commits.lua, each commit
+             a new one), `--duration` s a phase: the writers alone, as fast as they are
+             answered; then `--rounds` times the readers alone, the readers beside writers
+             holding to `--write-rate` commits/s between them (the target's rate, on a
+             schedule), and the readers beside writers as fast as they are answered (in turn,
+             so that a drift of the shared machine's speed weighs on every kind alike). Each
+             kind's reads are pooled over its phases. Targets: at least 200 commits/s beside
+             the readers (as fast as answered), and the reads' p99 beside writers at the
+             target's rate less than 2x its value alone; the p99 beside writers as fast as
+             answered (a load the target does not ask) is shown too, with each round's ratios.
   kill       `--kill-writes` commits from `--writers` threads, the whole server process group
              (server, writer, query workers) killed with SIGKILL `--kills` times while writes
              are in flight, started again each time; then every acknowledged commit must be
@@ -483,13 +486,20 @@ class Sustained:
 
     @property
     def kind(self) -> str:
-        """The load, without the number of its pair ("reads alone", "reads + writes", ...)."""
+        """The load, without the number of its round ("reads alone", "reads + writes flat out")."""
         return self.label.split(" #")[0]
 
     @property
     def commits_per_s(self) -> float:
         return self.commits / self.seconds if self.seconds else 0.0
 
+
+#: The kinds of sustained phase beside "writes alone" (Sustained.kind).
+READS_ALONE = "reads alone"
+READS_PACED = "reads + writes at"
+READS_FLAT_OUT = "reads + writes flat out"
+#: A paced phase whose writers committed less than this share of their rate fell behind.
+PACED_KEPT_UP = 0.97
 
 #: Sustained phases run so far (each reads queries of its own).
 _PHASES = itertools.count()
@@ -515,6 +525,7 @@ def run_phase(
     *,
     writers: int,
     readers: int,
+    write_rate: float = 0,
 ) -> Sustained:
     """`readers` reader processes and `writers` wrk connections committing, for `duration` s.
 
@@ -537,9 +548,12 @@ def run_phase(
     started = time.monotonic()
     for process in processes:
         process.start()
-    commits, latency, errors, writing_s = 0, Latency.of([]), {}, 0.0
+    errors: dict[str, int] = {}
+    commits, latency, writing_s = 0, Latency.of([]), 0.0
     if writers:
-        commits, latency, errors, writing_s = wrk_writers(server.base, token, facts, writers, args)
+        commits, latency, errors, writing_s = wrk_writers(
+            server.base, token, facts, writers, args, write_rate
+        )
     for (receiving, _), process in zip(pipes, processes, strict=True):
         latencies, failed = receiving.recv()
         read.latencies_ms += latencies
@@ -565,7 +579,7 @@ PREPARED_PER_S = 800
 
 
 def wrk_writers(
-    base: str, token: str, facts: Facts, writers: int, args: argparse.Namespace
+    base: str, token: str, facts: Facts, writers: int, args: argparse.Namespace, rate: float = 0
 ) -> tuple[int, Latency, dict[str, int], float]:
     """`writers` wrk connections, each committing as soon as its last commit is answered
     (benchmarks/commits.lua): commits answered 2xx, their latency, the errors, and the seconds
@@ -579,7 +593,7 @@ def wrk_writers(
         wrk_threads = min(WRK_THREADS, writers)
         argv = ["wrk", f"-t{wrk_threads}", f"-c{writers}", f"-d{int(args.duration)}s"]
         argv += ["--latency", "--timeout", "60s", "-s", str(COMMITS_LUA), base, "--"]
-        argv += [bodies.name, token, str(wrk_threads)]
+        argv += [bodies.name, token, str(wrk_threads), f"{rate:g}"]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=args.duration + 120)
     found = re.search(r"commits: (.*)", done.stdout)
     if done.returncode != 0 or found is None:
@@ -964,6 +978,11 @@ def _weighted_median(values: list[tuple[float, int]]) -> float:
     return float("nan")
 
 
+def args_rate(kind: str) -> float:
+    """The commits/s a paced kind held to, from its name ("reads + writes at 200/s")."""
+    return float(kind.removeprefix(READS_PACED).strip().removesuffix("/s"))
+
+
 def verdict(ok: bool) -> str:
     return "yes" if ok else "NO"
 
@@ -1012,39 +1031,49 @@ def print_table(r: Results) -> None:
             r99 = f"{s.reads.p99:.1f} ms" if s.reads.n else "—"
             print(f"| {s.label} | {cps} | {cl} | {cl99} | {rr} | {r50} | {r99} |")
         print()
-        writes, alone, both = (
-            by.get("writes alone"),
-            by.get("reads alone"),
-            by.get("reads + writes"),
-        )
+        writes, alone = by.get("writes alone"), by.get(READS_ALONE)
+        paced = next((p for kind, p in by.items() if kind.startswith(READS_PACED)), None)
+        flat = by.get(READS_FLAT_OUT)
         if writes is not None:
             ok = writes.commits_per_s >= TARGET_COMMITS_PER_S
             print(
                 f"- commits/s, writers alone: {writes.commits_per_s:.0f} "
                 f"(target >= {TARGET_COMMITS_PER_S:.0f}: {verdict(ok)})"
             )
-        if both is not None and both.commits:
-            ok = both.commits_per_s >= TARGET_COMMITS_PER_S
+        if flat is not None and flat.commits:
+            ok = flat.commits_per_s >= TARGET_COMMITS_PER_S
             print(
-                f"- commits/s, beside the readers (all pairs): {both.commits_per_s:.0f} "
-                f"(target >= {TARGET_COMMITS_PER_S:.0f}: {verdict(ok)})"
+                f"- commits/s beside the readers, writers as fast as answered (all rounds): "
+                f"{flat.commits_per_s:.0f} (target >= {TARGET_COMMITS_PER_S:.0f}: {verdict(ok)})"
             )
-        if alone is not None and both is not None and alone.reads.n and both.reads.n:
-            ratio = both.reads.p99 / alone.reads.p99
-            pairs = [
+        for kind, judged in ((paced, True), (flat, False)):
+            if alone is None or kind is None or not alone.reads.n or not kind.reads.n:
+                continue
+            ratio = kind.reads.p99 / alone.reads.p99
+            rounds = [
                 b.reads.p99 / a.reads.p99
                 for a, b in zip(
-                    (s for s in r.sustained if s.kind == "reads alone"),
-                    (s for s in r.sustained if s.kind == "reads + writes"),
+                    (s for s in r.sustained if s.kind == READS_ALONE),
+                    (s for s in r.sustained if s.kind == kind.kind),
                     strict=False,
                 )
                 if a.reads.n and b.reads.n
             ]
-            each = ", ".join(f"{x:.2f}x" for x in pairs)
+            each = ", ".join(f"{x:.2f}x" for x in rounds)
+            rate = f"{kind.commits_per_s:.0f} commits/s"
+            if judged:
+                kept = kind.commits_per_s >= PACED_KEPT_UP * args_rate(kind.kind)
+                verdict_text = (
+                    f"target < {TARGET_READ_P99_RATIO:.0f}x: "
+                    f"{verdict(kept and ratio < TARGET_READ_P99_RATIO)}"
+                    + ("" if kept else ", the writers fell behind their rate")
+                )
+            else:
+                verdict_text = "beyond the target's rate: shown, not judged"
             print(
-                f"- read p99 with the writers / without, all pairs' reads pooled: {ratio:.2f}x "
-                f"(target < {TARGET_READ_P99_RATIO:.0f}x: {verdict(ratio < TARGET_READ_P99_RATIO)}); "
-                f"pair by pair: {each}"
+                f"- read p99 beside the writers ({kind.kind.removeprefix('reads + ')}, {rate}) "
+                f"over alone, every round's reads pooled: {ratio:.2f}x ({verdict_text}); "
+                f"round by round: {each}"
             )
     if r.kill is not None:
         k = r.kill
@@ -1069,7 +1098,18 @@ def parse_args() -> argparse.Namespace:
     add("--triples", type=int, default=1_000_000, help="size of the generated world")
     add("--commits", type=int, default=200, help="timed commits, accepted and refused each")
     add("--duration", type=float, default=20.0, help="seconds per sustained phase")
-    add("--pairs", type=int, default=3, help="reads alone, then reads + writes: how many times")
+    add(
+        "--rounds",
+        type=int,
+        default=3,
+        help="reads alone, beside writers at --write-rate, beside writers flat out: how many times",
+    )
+    add(
+        "--write-rate",
+        type=float,
+        default=TARGET_COMMITS_PER_S,
+        help="commits/s of the paced writers beside the readers (0: no paced phases)",
+    )
     add("--writers", type=int, default=4, help="concurrent writer threads")
     add("--readers", type=int, default=2, help="concurrent reader processes")
     add("--read-rate", type=float, default=50.0, help="queries per second per reader, at most")
@@ -1148,15 +1188,16 @@ def server_phases(
             f"\nsustained: {args.writers} writers, {args.readers} readers at most "
             f"{args.read_rate:g}/s each, {args.duration:g} s per phase"
         )
-        phases = [("writes alone", args.writers, 0)]
-        for pair in range(1, args.pairs + 1):
-            phases += [
-                (f"reads alone #{pair}", 0, args.readers),
-                (f"reads + writes #{pair}", args.writers, args.readers),
-            ]
-        for label, writers, readers in phases:
+        phases = [("writes alone", args.writers, 0, 0.0)]
+        for n in range(1, args.rounds + 1):
+            phases.append((f"{READS_ALONE} #{n}", 0, args.readers, 0.0))
+            if args.write_rate > 0:
+                label = f"{READS_PACED} {args.write_rate:g}/s #{n}"
+                phases.append((label, args.writers, args.readers, args.write_rate))
+            phases.append((f"{READS_FLAT_OUT} #{n}", args.writers, args.readers, 0.0))
+        for label, writers, readers, rate in phases:
             s = run_phase(label, server, token, facts, world.entities, args,
-                            writers=writers, readers=readers)  # fmt: skip
+                          writers=writers, readers=readers, write_rate=rate)  # fmt: skip
             results.sustained.append(s)
             print_sustained(s)
     finally:
