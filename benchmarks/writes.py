@@ -1032,7 +1032,7 @@ def print_table(r: Results) -> None:
             print(f"| {s.label} | {cps} | {cl} | {cl99} | {rr} | {r50} | {r99} |")
         print()
         writes, alone = by.get("writes alone"), by.get(READS_ALONE)
-        paced = next((p for kind, p in by.items() if kind.startswith(READS_PACED)), None)
+        paced_kind = next((kind for kind in by if kind.startswith(READS_PACED)), "")
         flat = by.get(READS_FLAT_OUT)
         if writes is not None:
             ok = writes.commits_per_s >= TARGET_COMMITS_PER_S
@@ -1046,7 +1046,8 @@ def print_table(r: Results) -> None:
                 f"- commits/s beside the readers, writers as fast as answered (all rounds): "
                 f"{flat.commits_per_s:.0f} (target >= {TARGET_COMMITS_PER_S:.0f}: {verdict(ok)})"
             )
-        for kind, judged in ((paced, True), (flat, False)):
+        for name, judged in ((paced_kind, True), (READS_FLAT_OUT, False)):
+            kind = by.get(name)
             if alone is None or kind is None or not alone.reads.n or not kind.reads.n:
                 continue
             ratio = kind.reads.p99 / alone.reads.p99
@@ -1054,7 +1055,7 @@ def print_table(r: Results) -> None:
                 b.reads.p99 / a.reads.p99
                 for a, b in zip(
                     (s for s in r.sustained if s.kind == READS_ALONE),
-                    (s for s in r.sustained if s.kind == kind.kind),
+                    (s for s in r.sustained if s.kind == name),
                     strict=False,
                 )
                 if a.reads.n and b.reads.n
@@ -1062,7 +1063,7 @@ def print_table(r: Results) -> None:
             each = ", ".join(f"{x:.2f}x" for x in rounds)
             rate = f"{kind.commits_per_s:.0f} commits/s"
             if judged:
-                kept = kind.commits_per_s >= PACED_KEPT_UP * args_rate(kind.kind)
+                kept = kind.commits_per_s >= PACED_KEPT_UP * args_rate(name)
                 verdict_text = (
                     f"target < {TARGET_READ_P99_RATIO:.0f}x: "
                     f"{verdict(kept and ratio < TARGET_READ_P99_RATIO)}"
@@ -1071,7 +1072,7 @@ def print_table(r: Results) -> None:
             else:
                 verdict_text = "beyond the target's rate: shown, not judged"
             print(
-                f"- read p99 beside the writers ({kind.kind.removeprefix('reads + ')}, {rate}) "
+                f"- read p99 beside the writers ({name.removeprefix('reads + ')}, {rate}) "
                 f"over alone, every round's reads pooled: {ratio:.2f}x ({verdict_text}); "
                 f"round by round: {each}"
             )
@@ -1101,7 +1102,7 @@ def parse_args() -> argparse.Namespace:
     add(
         "--rounds",
         type=int,
-        default=3,
+        default=4,
         help="reads alone, beside writers at --write-rate, beside writers flat out: how many times",
     )
     add(
