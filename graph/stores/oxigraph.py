@@ -413,6 +413,16 @@ class OxigraphStore(Store):
             ):
                 store.remove_graph(graph)
 
+    def add_new_quads(self, nquads: bytes, count: int) -> None:
+        """Add `count` quads, given as N-Quads, that the store does not hold yet (the
+        additions of a replica's next commits: the writer computed them against the same data),
+        in one transaction, parsed and inserted by Oxigraph without holding Python's
+        interpreter lock (so a query in another thread runs meanwhile, and sees all of them
+        or none)."""
+        store = self._require()
+        store.load(nquads, format=ox.RdfFormat.N_QUADS)
+        self._triples += count
+
     def named_graphs(self) -> list[str]:
         store = self._require()
         return sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))

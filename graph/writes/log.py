@@ -216,18 +216,37 @@ class LogFollower:
         """The operations of the new transactions, in order, as pyoxigraph quads: what a
         replica applies (one parse for all of them, no rdflib terms); about `limit` bytes of
         transactions at most (see `behind`)."""
-        text = self._new_bytes(limit).decode("utf-8")
-        if not text:
-            return []
-        codes: list[str] = []
-        lines: list[str] = []
-        for line in text.splitlines():
-            if line[:2] in ("A ", "D "):
-                codes.append(line[0])
-                lines.append(line[2:])
-        if not lines:
-            return []
-        quads = list(
-            ox.parse(("\n".join(lines) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
-        )
-        return list(zip(codes, quads, strict=True))
+        return operations_of(self.new_transactions(limit))
+
+    def new_transactions(self, limit: int | None = None) -> bytes:
+        """The new transactions as they are in the log (whole ones; b"" when none), about
+        `limit` bytes of them at most (see `behind`)."""
+        return self._new_bytes(limit)
+
+
+def operations_of(data: bytes) -> list[tuple[str, ox.Quad]]:
+    """The operations ("A" or "D", and the quad) of transactions of the change log, in order."""
+    text = data.decode("utf-8")
+    if not text:
+        return []
+    codes: list[str] = []
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line[:2] in ("A ", "D "):
+            codes.append(line[0])
+            lines.append(line[2:])
+    if not lines:
+        return []
+    quads = list(ox.parse(("\n".join(lines) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS))
+    return list(zip(codes, quads, strict=True))
+
+
+def additions_of(data: bytes) -> tuple[bytes, int] | None:
+    """The quads that transactions of the change log add, as N-Quads, and how many; None when
+    they also remove one (then their order matters: see operations_of). Each line of the log is
+    one operation (N-Quads escapes a literal's line breaks), so no parse is needed."""
+    lines = data.split(b"\n")
+    if any(line[:2] == b"D " for line in lines):
+        return None
+    added = [line[2:] for line in lines if line[:2] == b"A "]
+    return b"\n".join(added) + b"\n" if added else b"", len(added)

@@ -84,6 +84,64 @@ def test_a_log_that_cannot_be_applied_stops_the_copy_answering(
     assert replica.failure is not None and not _has(store, 5)
 
 
+def test_new_commits_that_only_add_go_in_as_one_transaction_beside_queries(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After its first catch-up a copy adds a part of the log that only adds in one Oxigraph
+    load, without the gate that queries hold; a part that removes is applied with the gate
+    held. The number applied moves only once the part is in (a query that checks it meanwhile
+    applies the part itself, after the one under way)."""
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    head = _append(log, None, {_label(61)})
+    replica = Replica(store, log.path)
+    replica.catch_up()  # the first: applied one operation at a time
+    assert replica.applied == 1 and _has(store, 61)
+    seen: list[tuple[str, int, bool]] = []
+    real_add, real_apply = store.add_new_quads, store.apply_operations  # type: ignore[attr-defined]
+
+    def add(nquads: bytes, count: int) -> None:
+        seen.append(("load", replica.applied, replica.gate.locked()))
+        real_add(nquads, count)
+
+    def apply(operations: list[object]) -> None:
+        seen.append(("operations", replica.applied, replica.gate.locked()))
+        real_apply(operations)
+
+    monkeypatch.setattr(store, "add_new_quads", add)
+    monkeypatch.setattr(store, "apply_operations", apply)
+    before = store.triple_count()
+    head = _append(log, head, {_label(62)})
+    head = _append(log, head, {_label(63)})
+    replica.catch_up()
+    assert seen == [("load", 1, False)] and replica.applied == 3
+    assert _has(store, 62) and _has(store, 63) and store.triple_count() == before + 2
+    _append(log, head, {_label(64)}, removed={_label(62)})
+    replica.catch_up()
+    assert seen[1:] == [("operations", 3, True)] and replica.applied == 4
+    assert _has(store, 64) and not _has(store, 62) and store.triple_count() == before + 2
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+def test_the_applier_runs_when_idle_and_answers_each_notice(store: Store, tmp_path: Path) -> None:
+    """The Applier's thread is SCHED_IDLE (the worker's own thread is untouched), applies the
+    log on a notice and answers it with the number its copy holds; stopped, it ends."""
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    _append(log, None, {_label(71)})
+    replica = Replica(store, log.path)
+    replies: queue.Queue[object] = queue.Queue()
+    applier = api.worker.Applier(replica, replies.put)
+    try:
+        applier.notice()
+        assert replies.get(timeout=30) == (APPLIED, 1)
+        assert _has(store, 71)
+        native = applier._thread.native_id
+        assert native is not None and os.sched_getscheduler(native) == os.SCHED_IDLE
+        assert os.sched_getscheduler(0) != os.SCHED_IDLE
+    finally:
+        applier.stop()
+    assert not applier._thread.is_alive()
+
+
 def test_operations_apply_in_log_order_and_count_once(store: Store) -> None:
     """Each quad ends as its last operation says; a quad added twice, or removed when absent,
     changes nothing and counts nothing; a graph left empty is gone."""

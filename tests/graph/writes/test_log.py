@@ -14,7 +14,14 @@ from rdflib import Literal, URIRef
 
 from graph.errors import StoreError
 from graph.writes.delta import Delta, Patch
-from graph.writes.log import ChangeLog, LogFollower, committed_count, read_patch
+from graph.writes.log import (
+    ChangeLog,
+    LogFollower,
+    additions_of,
+    committed_count,
+    operations_of,
+    read_patch,
+)
 
 G = URIRef("https://w3id.org/diplokg/graph/curated-log-test")
 P = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
@@ -98,6 +105,27 @@ def test_a_follower_reads_whole_transactions_a_limited_amount_at_a_time(tmp_path
     log.append(_patch(11, f"{COMMITS}c10"))
     assert len(follower.new_operations(limit=10)) == len(patches[0].operations)
     assert follower.sequence == 11 and not follower.behind
+
+
+def test_the_additions_of_transactions_are_their_a_lines_unparsed(tmp_path: Path) -> None:
+    """Transactions that only add give their quads as N-Quads (a literal's line break stays
+    escaped: one line an operation), the same quads the parse gives; any removal gives None."""
+    import pyoxigraph as ox
+
+    log = ChangeLog(tmp_path / "changes.rdfp")
+    log.recover()
+    log.append_all([_patch(2, None), _patch(4, f"{COMMITS}c2")])  # even: additions only
+    data = LogFollower(log.path).new_transactions()
+    added = additions_of(data)
+    assert added is not None
+    nquads, count = added
+    parsed = set(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    assert count == 2 and parsed == {q for op, q in operations_of(data) if op == "A"}
+    assert any("line one\nof commit 2" in q.object.value for q in parsed)  # type: ignore[union-attr]
+    log.append(_patch(5, f"{COMMITS}c4"))  # odd: removes a quad too
+    follower = LogFollower(log.path)
+    assert additions_of(follower.new_transactions()) is None
+    assert additions_of(b"") == (b"", 0) and operations_of(b"") == []
 
 
 def test_one_writer_holds_the_log_and_a_second_is_told_who(tmp_path: Path) -> None:
