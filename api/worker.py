@@ -159,7 +159,7 @@ class Applier:
 
     It runs as Linux's SCHED_IDLE, like the writer: on a busy machine the queries, the server
     and the other processes take a core from it at once, so keeping the copy current uses only
-    CPU that no read wants (a query no longer waits for a core behind it). Oxigraph parses and
+    CPU that no read wants (a read's processes take a core from it at once). Oxigraph parses and
     inserts without Python's interpreter lock, so the worker's queries go on meanwhile."""
 
     def __init__(self, replica: Replica, send: Callable[[object], None]) -> None:
