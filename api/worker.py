@@ -159,8 +159,8 @@ class Applier:
 
     It runs as Linux's SCHED_IDLE, like the writer: on a busy machine the queries, the server
     and the other processes take a core from it at once, so keeping the copy current uses only
-    CPU that no read wants (a read's processes take a core from it at once). Oxigraph parses and
-    inserts without Python's interpreter lock, so the worker's queries go on meanwhile."""
+    CPU that no read wants. Oxigraph parses and inserts without Python's interpreter lock, so
+    the worker's queries go on meanwhile."""
 
     def __init__(self, replica: Replica, send: Callable[[object], None]) -> None:
         self.replica = replica

@@ -483,6 +483,8 @@ class Sustained:
     errors: dict[str, int]
     #: Every read's latency, in ms (pooled over the phases of one kind; left out of --json).
     read_samples: tuple[float, ...] = ()
+    #: The commits/s the writers held to (0: as fast as answered).
+    write_rate: float = 0.0
 
     @property
     def kind(self) -> str:
@@ -571,6 +573,7 @@ def run_phase(
         len(read.latencies_ms) / seconds,
         errors,
         tuple(read.latencies_ms),
+        write_rate,
     )
 
 
@@ -581,8 +584,8 @@ PREPARED_PER_S = 800
 def wrk_writers(
     base: str, token: str, facts: Facts, writers: int, args: argparse.Namespace, rate: float = 0
 ) -> tuple[int, Latency, dict[str, int], float]:
-    """`writers` wrk connections, each committing as soon as its last commit is answered
-    (benchmarks/commits.lua): commits answered 2xx, their latency, the errors, and the seconds
+    """`writers` wrk connections, each committing as soon as its last commit is answered, or
+    with a `rate`, all of them together `rate` commits/s on a schedule (benchmarks/commits.lua): commits answered 2xx, their latency, the errors, and the seconds
     wrk wrote for. wrk is C: its own share of the machine is small beside a Python client's
     (httpx threads took a third of a core here, which the server then lacked)."""
     count = int(args.duration * PREPARED_PER_S) + 1000
@@ -964,6 +967,7 @@ def pooled(phases: list[Sustained]) -> dict[str, Sustained]:
             len(samples) / seconds if seconds else 0.0,
             errors,
             samples,
+            runs[0].write_rate,
         )
     return merged
 
@@ -976,11 +980,6 @@ def _weighted_median(values: list[tuple[float, int]]) -> float:
         if seen >= half:
             return v
     return float("nan")
-
-
-def args_rate(kind: str) -> float:
-    """The commits/s a paced kind held to, from its name ("reads + writes at 200/s")."""
-    return float(kind.removeprefix(READS_PACED).strip().removesuffix("/s"))
 
 
 def verdict(ok: bool) -> str:
@@ -1063,7 +1062,7 @@ def print_table(r: Results) -> None:
             each = ", ".join(f"{x:.2f}x" for x in rounds)
             rate = f"{kind.commits_per_s:.0f} commits/s"
             if judged:
-                kept = kind.commits_per_s >= PACED_KEPT_UP * args_rate(name)
+                kept = kind.commits_per_s >= PACED_KEPT_UP * kind.write_rate
                 verdict_text = (
                     f"target < {TARGET_READ_P99_RATIO:.0f}x: "
                     f"{verdict(kept and ratio < TARGET_READ_P99_RATIO)}"

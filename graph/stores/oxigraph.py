@@ -419,9 +419,9 @@ class OxigraphStore(Store):
         in one transaction, parsed and inserted by Oxigraph without holding Python's
         interpreter lock (so a query in another thread runs meanwhile, and sees all of them
         or none)."""
-        store = self._require()
-        store.load(nquads, format=ox.RdfFormat.N_QUADS)
-        self._triples += count
+        if count:
+            self._require().load(nquads, format=ox.RdfFormat.N_QUADS)
+            self._triples += count
 
     def named_graphs(self) -> list[str]:
         store = self._require()

@@ -180,10 +180,11 @@ class LogFollower:
         #: Whether the last read left complete transactions unread (it reached its limit).
         self.behind = False
 
-    def _new_bytes(self, limit: int | None = None) -> bytes:
-        """The complete transactions written since the last call (b"" when none: one stat),
-        about `limit` bytes of them at most (more if the first is longer); `behind` says
-        whether more were there."""
+    def new_transactions(self, limit: int | None = None) -> bytes:
+        """The complete transactions written since the last call, as they are in the log
+        (b"" when none: one stat), about `limit` bytes of them at most (more if the first is
+        longer); `behind` says whether more were there. A replica applies them
+        (operations_of, additions_of)."""
         try:
             size = os.stat(self.path).st_size
         except FileNotFoundError:
@@ -210,22 +211,12 @@ class LogFollower:
         """The new transactions, each with its offset and length in the file (to read it back
         later instead of keeping it)."""
         offset = self.offset
-        return located_patches(self._new_bytes(), offset)
-
-    def new_operations(self, limit: int | None = None) -> list[tuple[str, ox.Quad]]:
-        """The operations of the new transactions, in order, as pyoxigraph quads: what a
-        replica applies (one parse for all of them, no rdflib terms); about `limit` bytes of
-        transactions at most (see `behind`)."""
-        return operations_of(self.new_transactions(limit))
-
-    def new_transactions(self, limit: int | None = None) -> bytes:
-        """The new transactions as they are in the log (whole ones; b"" when none), about
-        `limit` bytes of them at most (see `behind`)."""
-        return self._new_bytes(limit)
+        return located_patches(self.new_transactions(), offset)
 
 
 def operations_of(data: bytes) -> list[tuple[str, ox.Quad]]:
-    """The operations ("A" or "D", and the quad) of transactions of the change log, in order."""
+    """The operations ("A" or "D", and the quad) of transactions of the change log, in order,
+    as pyoxigraph quads (one parse for all of them, no rdflib terms)."""
     text = data.decode("utf-8")
     if not text:
         return []

@@ -94,16 +94,16 @@ def test_a_follower_reads_whole_transactions_a_limited_amount_at_a_time(tmp_path
     one = len(patches[0].text().encode())
     parts, counts = [], []
     while True:
-        operations = follower.new_operations(limit=int(one * 2.5))
+        operations = operations_of(follower.new_transactions(limit=int(one * 2.5)))
         parts.append(len(operations))
         counts.append(follower.sequence)
         if not follower.behind:
             break
     assert counts == [2, 4, 6, 8, 10]
     assert sum(parts) == sum(len(p.operations) for p in patches)
-    assert follower.new_operations(limit=10) == [] and not follower.behind
+    assert operations_of(follower.new_transactions(limit=10)) == [] and not follower.behind
     log.append(_patch(11, f"{COMMITS}c10"))
-    assert len(follower.new_operations(limit=10)) == len(patches[0].operations)
+    assert len(operations_of(follower.new_transactions(limit=10))) == len(patches[0].operations)
     assert follower.sequence == 11 and not follower.behind
 
 
